@@ -1,0 +1,57 @@
+// The one entry point: a JSON request in, a JSON response out. Embind, the JS API, the CLI and
+// the HTTP mode are thin adapters over Engine::request.
+//
+//   tunesmith::Engine engine;
+//   engine.set_model_dir("models");                 // native: load models on first use
+//   std::string out = engine.request(R"({"task":"generate_lyrics","song_title":"我爱你",
+//                                        "song_style":"流行音乐","lyrics_length":8,"seed":1})");
+//
+// Every failure, including malformed JSON, comes back as {"error":{"code":..,"message":..}};
+// request() never throws and the engine stays usable afterwards.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace tunesmith {
+
+class GptModel;
+
+// Streaming events during a request ({"event":"token",...}, {"event":"line",...}).
+using EventFn = std::function<void(const nlohmann::json& event)>;
+
+class Engine {
+ public:
+  Engine();
+  ~Engine();
+
+  // Handles one request (JSON text); the response is JSON text.
+  std::string request(const std::string& json_text, const EventFn& on_event = nullptr);
+  // Same, for callers that already hold parsed JSON.
+  nlohmann::json handle(const nlohmann::json& req, const EventFn& on_event = nullptr);
+
+  // Registers a model from its manifest text and .onnx bytes; returns {"ok":true,...} or an error
+  // object. A model with the same name replaces the old one.
+  nlohmann::json load_model(const std::string& manifest_text, const uint8_t* onnx, size_t size);
+  // Native adapters: where to find <name>.json / <name>.onnx when a request needs a model that is
+  // not loaded yet. Without it, such a request answers error code "model_not_loaded" with "model".
+  void set_model_dir(const std::string& dir) { model_dir_ = dir; }
+  void set_threads(int n);
+
+  std::shared_ptr<const GptModel> model(const std::string& name);  // loads from model_dir_ if set
+  static nlohmann::json build_info();
+
+ private:
+  std::map<std::string, std::shared_ptr<const GptModel>> models_;
+  std::string model_dir_;
+};
+
+// {"error": {"code": code, "message": message, ...details}}
+nlohmann::json error_json(const std::string& code, const std::string& message,
+                          const nlohmann::json& details = nlohmann::json::object());
+
+}  // namespace tunesmith

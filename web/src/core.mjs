@@ -1,0 +1,220 @@
+// The one place that owns a wasm Module and its Engine: used in-process by index.mjs (Node, or a
+// page with worker:false) and inside worker.mjs (browser Web Worker, Node worker_threads).
+// It holds no song logic: requests go to C++ as JSON text and come back as JSON text. The only
+// policy here is the generic "model_not_loaded -> fetch models/<name>.{json,onnx} -> loadModel ->
+// retry once" loop, plus recovery after an exception escapes the wasm call.
+// Node-only modules are dynamic-imported inside Node branches so browser bundles never pull them.
+
+export const isNode = typeof process === 'object' && typeof process.versions === 'object' &&
+  typeof process.versions.node === 'string' && typeof globalThis.WorkerGlobalScope === 'undefined';
+
+// A model name comes from C++ and becomes part of a URL or path: allow plain file names only.
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Error object in the engine's own response shape: {error: {code, message, ...extra}}. */
+export const errorResponse = (code, message, extra) => ({ error: { code, message, ...extra } });
+
+const describe = (err) => (err && err.message) || (typeof err === 'object' ? String(err.constructor?.name || err) : String(err));
+
+/**
+ * Reads `<name>.json` (manifest text) and `<name>.onnx` (bytes) under baseUrl: fs for file: URLs
+ * (Node), fetch otherwise. onProgress({model, loaded, total}) follows the .onnx download; total is
+ * the manifest's `bytes` (Content-Length may be the gzip size), else Content-Length, else 0.
+ */
+export async function loadModelFiles(baseUrl, name, onProgress) {
+  const jsonUrl = new URL(`${name}.json`, baseUrl);
+  const onnxUrl = new URL(`${name}.onnx`, baseUrl);
+  const report = (loaded, total) => { try { onProgress?.({ model: name, loaded, total }); } catch { /* UI bug must not fail loading */ } };
+  if (jsonUrl.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    const [manifestText, buf] = await Promise.all([readFile(jsonUrl, 'utf8'), readFile(onnxUrl)]);
+    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    report(bytes.length, bytes.length);
+    return { manifestText, bytes };
+  }
+  const get = async (url) => {
+    const res = await fetch(url, { credentials: 'same-origin' });
+    if (!res.ok) throw new Error(`GET ${url} -> HTTP ${res.status}`);
+    return res;
+  };
+  const manifestText = await (await get(jsonUrl)).text();
+  let total = 0;
+  try { total = Number(JSON.parse(manifestText).bytes) || 0; } catch { /* C++ reports a bad manifest */ }
+  const res = await get(onnxUrl);
+  total = total || Number(res.headers.get('content-length')) || 0;
+  if (!res.body) {
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    report(bytes.length, total || bytes.length);
+    return { manifestText, bytes };
+  }
+  // Stream into one preallocated buffer when the size is known (no 2x peak for a 10 MB model).
+  const reader = res.body.getReader();
+  let buf = new Uint8Array(total || 1 << 20), loaded = 0;
+  report(0, total);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (loaded + value.length > buf.length) {
+      const bigger = new Uint8Array(Math.max(buf.length * 2, loaded + value.length));
+      bigger.set(buf.subarray(0, loaded));
+      buf = bigger;
+    }
+    buf.set(value, loaded);
+    loaded += value.length;
+    report(loaded, total);
+  }
+  return { manifestText, bytes: loaded === buf.length ? buf : buf.slice(0, loaded) };
+}
+
+/**
+ * Instantiates dist/wasm/tunesmith-<variant>.mjs from wasmBaseUrl (an absolute URL ending in '/').
+ * Under Node the .wasm is read with fs and passed as wasmBinary (Node 20's fetch cannot load it).
+ */
+export async function createModule(variant, wasmBaseUrl) {
+  const mjsUrl = new URL(`tunesmith-${variant}.mjs`, wasmBaseUrl).href;
+  const { default: factory } = await import(/* @vite-ignore */ /* webpackIgnore: true */ mjsUrl);
+  const args = {
+    mainScriptUrlOrBlob: mjsUrl, // what each pthread worker imports
+    locateFile: (file) => new URL(file, wasmBaseUrl).href,
+    // Engine diagnostics go to stderr so that stdout stays clean for the CLI's JSON.
+    print: (s) => console.error(s),
+    printErr: (s) => console.error(s),
+  };
+  if (isNode) {
+    const [{ readFile }, { fileURLToPath }, { createRequire }] = await Promise.all(
+      [import('node:fs/promises'), import('node:url'), import('node:module')]);
+    args.wasmBinary = await readFile(new URL(`tunesmith-${variant}.wasm`, wasmBaseUrl));
+    args.locateFile = (file) => fileURLToPath(new URL(file, wasmBaseUrl)); // worker_threads wants a path
+    args.nodeRequire = createRequire(mjsUrl); // for pre.js on Node < 20.16 (no process.getBuiltinModule)
+  }
+  const Module = await factory(args);
+  if (isNode && Module.PThread) {
+    // Idle pthread workers must not keep a Node process alive when the caller forgets close();
+    // calls into wasm are synchronous, so nothing ever awaits these workers from JS.
+    const P = Module.PThread;
+    const unref = () => [...P.unusedWorkers, ...P.runningWorkers].forEach((w) => w.unref?.());
+    const alloc = P.allocateUnusedWorker;
+    P.allocateUnusedWorker = function () { const r = alloc.apply(this, arguments); unref(); return r; };
+    unref();
+  }
+  return Module;
+}
+
+/** Threads to ask for: 'auto' = min(max_threads, cores/2), as ONNX Runtime Web does; 1 for st. */
+export function resolveThreads(threads, build, cores) {
+  if (!build.threads) return 1;
+  const max = build.max_threads || 1;
+  const n = threads === 'auto' || threads == null ? Math.floor((cores || 2) / 2) : Math.floor(Number(threads));
+  return Math.max(1, Math.min(max, Number.isFinite(n) ? n : 1));
+}
+
+async function coreCount() {
+  if (isNode) {
+    const os = await import('node:os');
+    return os.availableParallelism?.() ?? os.cpus().length;
+  }
+  return globalThis.navigator?.hardwareConcurrency || 2;
+}
+
+/** One Module + one Engine; requests are serialized (a wasm call is synchronous anyway). */
+export class EngineHost {
+  static async create({ variant, wasmBaseUrl, modelBaseUrl, threads = 'auto', onProgress }) {
+    const host = new EngineHost();
+    Object.assign(host, { variant, wasmBaseUrl, modelBaseUrl, onProgress, wantThreads: threads });
+    await host.#start();
+    return host;
+  }
+
+  #queue = Promise.resolve();
+  #broken = false;
+
+  async #start() {
+    this.Module = await createModule(this.variant, this.wasmBaseUrl);
+    const build = this.build = JSON.parse(this.Module.buildInfo());
+    this.engine = new this.Module.Engine();
+    this.threads = resolveThreads(this.wantThreads, build, await coreCount());
+    if (build.threads) this.engine.setThreads(this.threads);
+    this.info = {
+      version: build.version, variant: this.variant, simd: !!build.simd, threads: this.threads,
+      maxThreads: build.max_threads || 1,
+      crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    };
+  }
+
+  // After an exception escaped wasm the Engine may be half-updated: replace it (models reload
+  // lazily through the retry below); if the Module itself aborted, re-instantiate it.
+  async #recover() {
+    this.#broken = false;
+    try { this.engine.delete(); } catch { /* already unusable */ }
+    try {
+      this.engine = new this.Module.Engine();
+      if (this.build.threads) this.engine.setThreads(this.threads);
+    } catch {
+      this.#terminate();
+      await this.#start();
+    }
+  }
+
+  #terminate() {
+    try { this.Module?.PThread?.terminateAllThreads(); } catch { /* best effort */ }
+  }
+
+  // One synchronous call into C++; never throws.
+  #call(text, onEvent) {
+    let userError = null;
+    const cb = onEvent && ((s) => {
+      if (userError) return;
+      try { onEvent(JSON.parse(s)); } catch (err) { userError = err; } // never unwind through wasm
+    });
+    let raw;
+    try {
+      raw = this.engine.request(text, cb || null);
+    } catch (err) {
+      this.#broken = true;
+      return errorResponse('internal', `engine crashed: ${describe(err)}`);
+    }
+    if (userError) throw userError;
+    try { return JSON.parse(raw); } catch { return errorResponse('internal', 'engine returned invalid JSON'); }
+  }
+
+  async loadModel(name) {
+    if (!MODEL_NAME.test(name)) return errorResponse('model_not_found', `bad model name ${JSON.stringify(name)}`, { model: name });
+    let files;
+    try {
+      files = await loadModelFiles(this.modelBaseUrl, name, this.onProgress);
+    } catch (err) {
+      return errorResponse('model_not_found', `cannot load model ${name}: ${describe(err)}`, { model: name });
+    }
+    try {
+      return JSON.parse(this.engine.loadModel(files.manifestText, files.bytes));
+    } catch (err) {
+      this.#broken = true;
+      return errorResponse('internal', `loadModel crashed: ${describe(err)}`, { model: name });
+    }
+  }
+
+  /** request: object or raw JSON text; onEvent(eventObject). Resolves the raw response object. */
+  request(request, onEvent) {
+    const run = async () => {
+      if (this.#broken) await this.#recover();
+      const text = typeof request === 'string' ? request : JSON.stringify(request);
+      let res = this.#call(text, onEvent);
+      const missing = res?.error?.code === 'model_not_loaded' && res.error.model;
+      if (missing) {
+        const loaded = await this.loadModel(missing);
+        if (loaded?.error) return loaded;
+        res = this.#call(text, onEvent);
+      }
+      return res;
+    };
+    const p = this.#queue.then(run);
+    this.#queue = p.catch(() => {});
+    return p;
+  }
+
+  close() {
+    try { this.engine?.delete(); } catch { /* ignore */ }
+    this.engine = null;
+    this.#terminate(); // ends the pthread pool so Node can exit
+  }
+}
