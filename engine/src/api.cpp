@@ -1,5 +1,6 @@
 #include "tunesmith/api.h"
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 
@@ -125,6 +126,37 @@ static json task_model_logits(Engine& eng, const json& req, const EventFn&) {
   return {{"task", "model_logits"}, {"model", name}, {"vocab_size", c.vocab_size}, {"logits", rows}};
 }
 
+// Greedy decode timed inside the engine, so benchmarks compare kernels, not JSON or JS glue.
+static json task_bench_decode(Engine& eng, const json& req, const EventFn&) {
+  Fields f(req, {"task", "model", "prompt", "steps"});
+  auto model = eng.model(f.text("model", true, 100));
+  const GptConfig& c = model->config();
+  const int steps = (int)f.integer("steps", 128, 1, c.n_ctx - 1);
+  std::vector<int32_t> prompt;
+  if (req.contains("prompt") && req["prompt"].is_array())
+    for (const auto& t : req["prompt"])
+      if (t.is_number_integer() && t.get<long long>() >= 0 && t.get<long long>() < c.vocab_size) prompt.push_back(t.get<int32_t>());
+  if (prompt.empty() || prompt.size() != req["prompt"].size() || (int)prompt.size() + steps > c.n_ctx)
+    throw Error("invalid_field", "'prompt' must be token ids, and prompt + steps must fit the context", {{"field", "prompt"}});
+  using Clock = std::chrono::steady_clock;
+  GptState st(*model);
+  auto t0 = Clock::now();
+  const float* lg = st.eval(prompt.data(), (int)prompt.size());
+  auto t1 = Clock::now();
+  std::vector<int32_t> out;
+  for (int s = 0; s < steps; ++s) {
+    int32_t best = 0;
+    for (int v = 1; v < c.vocab_size; ++v) if (lg[v] > lg[best]) best = v;
+    out.push_back(best);
+    lg = st.eval(&best, 1);
+  }
+  auto t2 = Clock::now();
+  const double ms_prefill = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  const double ms_decode = std::chrono::duration<double, std::milli>(t2 - t1).count();
+  return {{"task", "bench_decode"}, {"ms_prefill", ms_prefill}, {"ms_decode", ms_decode}, {"steps", steps},
+          {"tokens_per_s", steps * 1000.0 / ms_decode}, {"tokens", out}, {"build", Engine::build_info()}};
+}
+
 json Engine::handle(const json& req, const EventFn& on_event) {
   try {
     if (!req.is_object()) throw Error("bad_request", "the request must be a JSON object");
@@ -133,15 +165,16 @@ json Engine::handle(const json& req, const EventFn& on_event) {
     const std::string task = req["task"].get<std::string>();
     if (task == "generate_lyrics") return task_generate_lyrics(*this, req, on_event);
     if (task == "model_logits") return task_model_logits(*this, req, on_event);
+    if (task == "bench_decode") return task_bench_decode(*this, req, on_event);
     if (task == "info") {
       Fields f(req, {"task"});
       json models = json::array();
       for (const auto& kv : models_)
         models.push_back({{"name", kv.first}, {"language", kv.second->manifest().value("language", "")},
                           {"version", kv.second->manifest().value("version", "")}, {"sha256", kv.second->manifest().value("sha256", "")}});
-      return {{"task", "info"}, {"build", build_info()}, {"models", models}, {"tasks", {"generate_lyrics", "info", "model_logits"}}};
+      return {{"task", "info"}, {"build", build_info()}, {"models", models}, {"tasks", {"generate_lyrics", "info", "model_logits", "bench_decode"}}};
     }
-    throw Error("unknown_task", "unknown task '" + task + "' (tasks: generate_lyrics, info, model_logits)", {{"task", task}});
+    throw Error("unknown_task", "unknown task '" + task + "' (tasks: generate_lyrics, info, model_logits, bench_decode)", {{"task", task}});
   } catch (const Error& e) {
     return error_json(e.code, e.what(), e.details);
   } catch (const json::exception& e) {

@@ -94,7 +94,8 @@ json generate_lyrics(const GptModel& model, const LyricsParams& p, const EventFn
       const int id = t.id;
       bool ok;
       if (id == NL) ok = ls.chars >= min_line && !ls.last_space;
-      else ok = tok.is_char(id) && ls.chars < max_line && !(id == space && (ls.chars == 0 || ls.last_space));
+      else ok = tok.is_char(id) && ls.chars < max_line &&
+                !(id == space && (ls.chars == 0 || ls.last_space || ls.chars + 1 >= max_line));
       if (!ok) t.logit = -INFINITY;
     }
   };

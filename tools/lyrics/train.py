@@ -284,10 +284,12 @@ def main():
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--max-chars', type=int, default=5000)
     ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--ckpt', default=None, help='checkpoint path (default build/ckpt/lyrics-LANG.pt)')
     ap.add_argument('--resume', action='store_true')
     ap.add_argument('--export-only', action='store_true')
     ap.add_argument('--bench', action='store_true', help='time 10 steps and exit')
     ap.add_argument('--version', default='1.0.0')
+    ap.add_argument('--eval-songs', type=int, default=400, help='held-out songs scored for the manifest metrics')
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -309,7 +311,7 @@ def main():
                             lr=args.lr, betas=(0.9, 0.98))
     ckpt_dir = os.path.join(REPO, 'build', 'ckpt')
     os.makedirs(ckpt_dir, exist_ok=True)
-    ckpt = os.path.join(ckpt_dir, 'lyrics-%s.pt' % args.lang)
+    ckpt = args.ckpt or os.path.join(ckpt_dir, 'lyrics-%s.pt' % args.lang)
     step, elapsed, tokens = 0, 0.0, 0
     total_steps = None
     if (args.resume or args.export_only) and os.path.exists(ckpt):
@@ -366,13 +368,13 @@ def main():
         save()
     model = model.cpu()
     t_eval = time.time()
-    bpc, nchars = evaluate(model, enc, valid, args.ctx, limit=400)
+    bpc, nchars = evaluate(model, enc, valid, args.ctx, limit=args.eval_songs)
     print('valid bits/char %.4f over %d chars (%.0fs)' % (bpc, nchars, time.time() - t_eval), flush=True)
     metrics = {
         'valid_bits_per_char': round(bpc, 4),
         'valid_perplexity_per_char': round(2 ** bpc, 3),
         'valid_chars_evaluated': nchars,
-        'valid_songs_evaluated': min(400, len(valid)),
+        'valid_songs_evaluated': min(args.eval_songs, len(valid)),
         'final_train_loss_nats': round(sum(losses[-100:]) / max(1, len(losses[-100:])), 4) if losses else None,
         'vocab_coverage_train': round(coverage, 5),
     }

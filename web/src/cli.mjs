@@ -6,6 +6,7 @@
 //   tunesmith request '<json>'        (or the JSON on stdin when no argument is given)
 //   tunesmith info
 //   common: [--models DIR (default $TUNESMITH_MODELS or the package's models/)] [--threads N|auto]
+//   ($TUNESMITH_WASM_DIR overrides the package's dist/wasm/)
 // Same syntax as the native CLI (engine/cli/main.cpp).
 import { createEngine } from './index.mjs';
 
@@ -99,7 +100,9 @@ async function main(argv) {
 
   let threads = 'auto';
   if (common.threads !== undefined && common.threads !== 'auto') threads = toValue('threads', 'int', common.threads);
-  const engine = await createEngine({ threads, modelBaseUrl: common.models ?? process.env.TUNESMITH_MODELS });
+  const engine = await createEngine({
+    threads, modelBaseUrl: common.models ?? process.env.TUNESMITH_MODELS, wasmBaseUrl: process.env.TUNESMITH_WASM_DIR,
+  });
   try {
     // Plain lyrics: print each line as it is written (like the native CLI).
     const onEvent = plain ? (ev) => { if (ev.event === 'line') process.stdout.write(`${ev.text}\n`); } : null;
