@@ -60,6 +60,7 @@ export function createServer({ root, isolation = true, quiet = true }) {
       rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     } catch { return send(400, 'bad request\n'); }
     if (rel === '/') return send(302, '', undefined, { Location: '/web/' });
+    if (rel.split(/[/\\]/).some((seg) => seg.startsWith('.'))) return send(404, 'not found\n'); // .git, .env, ...
     // Resolve inside the root and refuse anything that escapes it (also through symlinks).
     let file = path.join(rootReal, path.normalize(rel).replace(/^([/\\])+/, ''));
     if (rel.includes('\0') || !(file === rootReal || file.startsWith(rootReal + path.sep))) return send(403, 'forbidden\n');

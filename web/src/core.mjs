@@ -38,14 +38,32 @@ export async function loadModelFiles(baseUrl, name, onProgress) {
     return res;
   };
   const manifestText = await (await get(jsonUrl)).text();
-  let total = 0;
-  try { total = Number(JSON.parse(manifestText).bytes) || 0; } catch { /* C++ reports a bad manifest */ }
+  let total = 0, sha = '';
+  try { ({ bytes: total = 0, sha256: sha = '' } = JSON.parse(manifestText)); } catch { /* C++ reports a bad manifest */ }
+  total = Number(total) || 0;
+  // Browser model cache (Cache Storage), keyed by the manifest's sha256 so a retrained model is
+  // fetched again. C++ still checks size and hash of whatever it is given.
+  const cache = sha && typeof caches === 'object' ? await caches.open('tunesmith-models-v1').catch(() => null) : null;
+  const cacheKey = `${onnxUrl.href}?sha256=${encodeURIComponent(sha)}`;
+  const hit = cache && await cache.match(cacheKey).catch(() => null);
+  if (hit) {
+    const bytes = new Uint8Array(await hit.arrayBuffer());
+    report(bytes.length, bytes.length);
+    return { manifestText, bytes };
+  }
+  const fetched = await download(get, onnxUrl, total, report);
+  if (cache) await cache.put(cacheKey, new Response(fetched)).catch(() => { /* quota: just don't cache */ });
+  return { manifestText, bytes: fetched };
+}
+
+/** GET with progress reports; resolves the body as a Uint8Array. */
+async function download(get, onnxUrl, total, report) {
   const res = await get(onnxUrl);
   total = total || Number(res.headers.get('content-length')) || 0;
   if (!res.body) {
     const bytes = new Uint8Array(await res.arrayBuffer());
     report(bytes.length, total || bytes.length);
-    return { manifestText, bytes };
+    return bytes;
   }
   // Stream into one preallocated buffer when the size is known (no 2x peak for a 10 MB model).
   const reader = res.body.getReader();
@@ -63,7 +81,7 @@ export async function loadModelFiles(baseUrl, name, onProgress) {
     loaded += value.length;
     report(loaded, total);
   }
-  return { manifestText, bytes: loaded === buf.length ? buf : buf.slice(0, loaded) };
+  return loaded === buf.length ? buf : buf.slice(0, loaded);
 }
 
 /**
@@ -87,12 +105,19 @@ export async function createModule(variant, wasmBaseUrl) {
     args.locateFile = (file) => fileURLToPath(new URL(file, wasmBaseUrl)); // worker_threads wants a path
     args.nodeRequire = createRequire(mjsUrl); // for pre.js on Node < 20.16 (no process.getBuiltinModule)
   }
+  // Emscripten adds process-wide 'uncaughtException'/'unhandledRejection' handlers under Node (one
+  // pair per instance); a library must not change how its host process fails, so drop them again.
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const before = isNode ? events.map((ev) => new Set(process.listeners(ev))) : null;
   const Module = await factory(args);
+  if (isNode) {
+    events.forEach((ev, i) => process.listeners(ev).filter((fn) => !before[i].has(fn)).forEach((fn) => process.off(ev, fn)));
+  }
   if (isNode && Module.PThread) {
     // Idle pthread workers must not keep a Node process alive when the caller forgets close();
     // calls into wasm are synchronous, so nothing ever awaits these workers from JS.
     const P = Module.PThread;
-    const unref = () => [...P.unusedWorkers, ...P.runningWorkers].forEach((w) => w.unref?.());
+    const unref = () => [...(P.unusedWorkers || []), ...(P.runningWorkers || [])].forEach((w) => w.unref?.());
     const alloc = P.allocateUnusedWorker;
     P.allocateUnusedWorker = function () { const r = alloc.apply(this, arguments); unref(); return r; };
     unref();

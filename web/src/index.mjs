@@ -79,12 +79,16 @@ async function workerTransport(options) {
   }
   const pending = new Map(); // id -> {resolve, reject, onEvent}
   let nextId = 1, dead = null;
+  // Node: the worker keeps the process alive only while a call is in flight, so a forgotten
+  // close() does not hang the process (and an awaited call is never cut short).
+  const keepAlive = () => { if (isNode) pending.size ? worker.ref() : worker.unref(); };
   on((msg) => {
     if (msg?.type === 'progress') { try { options.onProgress?.(msg.progress); } catch { /* UI bug */ } return; }
     const p = pending.get(msg?.id);
     if (!p) return;
     if (msg.type === 'event') { try { p.onEvent?.(msg.event); } catch (err) { p.userError ??= err; } return; }
     pending.delete(msg.id);
+    keepAlive();
     if (msg.type === 'result' || msg.type === 'ready') p.userError ? p.reject(p.userError) : p.resolve(msg.response ?? msg.info);
     else p.reject(new TunesmithError(msg.error));
   }, (why) => { // the worker is gone: fail everything in flight and later
@@ -96,6 +100,7 @@ async function workerTransport(options) {
     if (dead) return reject(new TunesmithError({ code: 'worker_failed', message: dead }));
     const id = nextId++;
     pending.set(id, { resolve, reject, onEvent });
+    keepAlive();
     post({ id, ...msg });
   });
   const { onProgress, ...initOptions } = options; // functions cannot cross postMessage

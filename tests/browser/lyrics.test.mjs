@@ -1,0 +1,175 @@
+// The lyrics page in Debian's Chromium (headless, via playwright-core): served cross-origin
+// isolated it runs the threaded build, served without isolation the single-thread build; both
+// stream 8 lines for 我爱你 / 流行音乐, equal to what the Node engine writes for the same request.
+// Nothing may leave 127.0.0.1. Screenshots go to build/screenshots/.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { chromium } from 'playwright-core';
+import { createEngine } from '../../web/src/index.mjs';
+import { ROOT, WASM_DIR, MODELS_DIR, missing, engineOptions, HAN } from '../node/helpers.mjs';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SHOTS = path.join(ROOT, 'build', 'screenshots');
+const REQUEST = { title: '我爱你', style: '流行音乐', lines: 8, seed: 1, temperature: 0.8 };
+const skip = missing({ models: ['lyrics-zh'] }) || (!fs.existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+
+// The server serves one root; when the build or models live elsewhere (TUNESMITH_WASM_DIR /
+// TUNESMITH_MODELS), lay out a temporary root with copies.
+function serveRoot() {
+  if (WASM_DIR === path.join(ROOT, 'dist', 'wasm') && MODELS_DIR === path.join(ROOT, 'models')) return ROOT;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-root-'));
+  fs.cpSync(path.join(ROOT, 'web'), path.join(tmp, 'web'), { recursive: true });
+  fs.cpSync(WASM_DIR, path.join(tmp, 'dist', 'wasm'), { recursive: true });
+  fs.cpSync(MODELS_DIR, path.join(tmp, 'models'), { recursive: true });
+  return tmp;
+}
+
+/** Starts tools/serve.mjs on a free port; resolves {url, stop}. */
+function serve(root, extra = []) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'tools', 'serve.mjs'), '--port', '0', '--root', root, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => { p.kill(); reject(new Error('server did not start in 15 s')); }, 15_000);
+    let out = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) { clearTimeout(timer); resolve({ url: m[1], stop: () => p.kill() }); }
+    });
+    p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code})`)); });
+  });
+}
+
+async function launch() {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 60_000,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // Belt and braces: any host other than 127.0.0.1 fails to resolve.
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
+    viewport: { width: 1000, height: 900 },
+  });
+  const requests = [];
+  context.on('request', (r) => requests.push(r.url()));
+  return { context, requests, close: async () => { await context.close(); fs.rmSync(profile, { recursive: true, force: true }); } };
+}
+
+/** Opens the page, generates REQUEST, returns what the page showed. */
+async function generateOnPage(context, url, { screenshot } = {}) {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.setDefaultTimeout(60_000);
+  await page.goto(url);
+  assert.match(page.url(), /\/web\/$/, '/ redirects to /web/');
+  await page.waitForFunction(() => !document.getElementById('generate').disabled || !document.getElementById('error').hidden);
+  assert.equal(await page.isHidden('#error'), true, await page.textContent('#error'));
+  const coi = await page.evaluate(() => globalThis.crossOriginIsolated === true);
+  const status = await page.textContent('#status');
+
+  await page.fill('#title', REQUEST.title);
+  await page.selectOption('#style', REQUEST.style);
+  await page.fill('#lines', String(REQUEST.lines));
+  await page.fill('#seed', String(REQUEST.seed));
+  await page.fill('#temperature', String(REQUEST.temperature));
+  // Record the line count after every DOM change: streaming means it grows 1, 2, 3, ...
+  await page.evaluate(() => {
+    window.__counts = [];
+    new MutationObserver(() => window.__counts.push(document.querySelectorAll('#output li').length))
+      .observe(document.getElementById('output'), { childList: true });
+  });
+  await page.click('#generate');
+  await page.waitForFunction(() => /完成 Done/.test(document.getElementById('status').textContent) || !document.getElementById('error').hidden, null, { timeout: 120_000 });
+  assert.equal(await page.isHidden('#error'), true, await page.textContent('#error'));
+  const lines = await page.$$eval('#output li', (lis) => lis.map((li) => li.textContent));
+  const counts = await page.evaluate(() => window.__counts);
+  const copyEnabled = await page.isEnabled('#copy');
+  if (screenshot) {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, `${screenshot}.png`), fullPage: true, animations: 'disabled' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: path.join(SHOTS, `${screenshot}-phone.png`), fullPage: true, animations: 'disabled' });
+  }
+  return { page, coi, status, lines, counts, copyEnabled, problems };
+}
+
+function assertLocalOnly(requests, url) {
+  const origin = new URL(url).origin;
+  const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !/^(data|blob):/.test(u));
+  assert.deepEqual(foreign, [], 'requests left 127.0.0.1');
+  assert.ok(requests.some((u) => u.endsWith('/models/lyrics-zh.onnx')), 'the model was fetched from the server');
+}
+
+describe('lyrics page in Chromium', { skip, timeout: 300_000 }, () => {
+  let root, expected;
+  before(async () => {
+    root = serveRoot();
+    // What the engine writes in Node for the same request: the page must show exactly this.
+    const engine = await createEngine(engineOptions());
+    try { expected = (await engine.generateLyrics(REQUEST)).lines.map((l) => l.text); } finally { await engine.close(); }
+  });
+  after(() => { if (root !== ROOT) fs.rmSync(root, { recursive: true, force: true }); });
+
+  test('cross-origin isolated: threaded build, streams 8 lines, nothing leaves 127.0.0.1', async () => {
+    const server = await serve(root);
+    const browser = await launch();
+    try {
+      const r = await generateOnPage(browser.context, server.url, { screenshot: 'lyrics' });
+      assert.equal(r.coi, true, 'page is not cross-origin isolated');
+      assert.match(r.status, /threads \+ SIMD \(cross-origin isolated\)/);
+      assert.equal(r.lines.length, 8);
+      r.lines.forEach((l) => assert.match(l, HAN));
+      assert.deepEqual(r.lines, expected);
+      assert.equal(r.counts[0], 1, `lines did not stream one at a time: ${r.counts}`);
+      assert.deepEqual(r.counts, [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.ok(r.copyEnabled);
+      assert.deepEqual(r.problems, []);
+      assertLocalOnly(browser.requests, server.url);
+      assert.ok(browser.requests.some((u) => u.endsWith('/dist/wasm/tunesmith-mt.wasm')));
+      assert.ok(!browser.requests.some((u) => u.includes('tunesmith-st.')));
+      // A second visit takes the model from the page's model cache (Cache Storage), not the network.
+      await r.page.close();
+      const again = await generateOnPage(browser.context, server.url);
+      assert.deepEqual(again.lines, expected);
+      assert.equal(browser.requests.filter((u) => u.endsWith('/models/lyrics-zh.onnx')).length, 1, 'model downloaded twice');
+    } finally {
+      await browser.close();
+      server.stop();
+    }
+  });
+
+  test('not isolated (--no-isolation): single-thread build, same lyrics; errors show in the page', async () => {
+    const server = await serve(root, ['--no-isolation']);
+    const browser = await launch();
+    try {
+      const r = await generateOnPage(browser.context, server.url);
+      assert.equal(r.coi, false);
+      assert.match(r.status, /single thread \+ SIMD \(page not cross-origin isolated\)/);
+      assert.deepEqual(r.lines, expected);
+      assert.deepEqual(r.problems, []);
+      assertLocalOnly(browser.requests, server.url);
+      assert.ok(browser.requests.some((u) => u.endsWith('/dist/wasm/tunesmith-st.wasm')));
+      assert.ok(!browser.requests.some((u) => u.includes('tunesmith-mt.')));
+      // An engine error (0 lines) is shown in the page and the page keeps working.
+      await r.page.fill('#lines', '0');
+      await r.page.click('#generate');
+      await r.page.waitForSelector('#error:not([hidden])', { timeout: 30_000 });
+      assert.match(await r.page.textContent('#error'), /invalid_field/);
+      await r.page.fill('#lines', '2');
+      await r.page.click('#generate');
+      await r.page.waitForFunction(() => /完成 Done/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
+      assert.equal(await r.page.isHidden('#error'), true);
+      assert.equal((await r.page.$$('#output li')).length, 2);
+    } finally {
+      await browser.close();
+      server.stop();
+    }
+  });
+});
