@@ -29,9 +29,18 @@ float dot(const float* a, const float* b, int n) noexcept {
   return s;
 }
 
-// Rows t0..t1 of Y, columns j0..j1 (j0 multiple of 4). Four tokens at a time share each W load.
+// Rows t0..t1 of Y, columns j0..j1. Register tiles: 4 tokens x 8 columns (prefill) and
+// 1 token x 32 columns (decode: each W row is read as two whole cache lines). Every tile sums
+// over i in increasing order from 0 and adds the bias last, so all paths give the same bits.
 static void matmul_block(const float* X, const float* W, const float* bias, float* Y, int t0, int t1,
                          int in, int out, int j0, int j1) {
+  const ts_f32x4 zero = TS_SPLAT(0.0f);
+  auto finish = [&](float* y, const float* b, ts_f32x4 a) { TS_STORE(y, b ? TS_ADD(a, TS_LOAD(b)) : a); };
+  auto scalar_col = [&](int t, int j) {
+    float s = 0.0f;
+    for (int i = 0; i < in; ++i) s += X[(size_t)t * in + i] * W[(size_t)i * out + j];
+    Y[(size_t)t * out + j] = bias ? s + bias[j] : s;
+  };
   int t = t0;
   for (; t + 4 <= t1; t += 4) {
     const float* x0 = X + (size_t)t * in;
@@ -39,47 +48,47 @@ static void matmul_block(const float* X, const float* W, const float* bias, floa
     const float* x2 = x1 + in;
     const float* x3 = x2 + in;
     int j = j0;
-    for (; j + 4 <= j1; j += 4) {
-      ts_f32x4 a0 = TS_SPLAT(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    for (; j + 8 <= j1; j += 8) {
+      ts_f32x4 a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
       const float* w = W + j;
       for (int i = 0; i < in; ++i, w += out) {
-        const ts_f32x4 wv = TS_LOAD(w);
-        a0 = TS_ADD(a0, TS_MUL(TS_SPLAT(x0[i]), wv));
-        a1 = TS_ADD(a1, TS_MUL(TS_SPLAT(x1[i]), wv));
-        a2 = TS_ADD(a2, TS_MUL(TS_SPLAT(x2[i]), wv));
-        a3 = TS_ADD(a3, TS_MUL(TS_SPLAT(x3[i]), wv));
+        const ts_f32x4 wa = TS_LOAD(w), wb = TS_LOAD(w + 4);
+        const ts_f32x4 s0 = TS_SPLAT(x0[i]), s1 = TS_SPLAT(x1[i]), s2 = TS_SPLAT(x2[i]), s3 = TS_SPLAT(x3[i]);
+        a0 = TS_ADD(a0, TS_MUL(s0, wa)); b0 = TS_ADD(b0, TS_MUL(s0, wb));
+        a1 = TS_ADD(a1, TS_MUL(s1, wa)); b1 = TS_ADD(b1, TS_MUL(s1, wb));
+        a2 = TS_ADD(a2, TS_MUL(s2, wa)); b2 = TS_ADD(b2, TS_MUL(s2, wb));
+        a3 = TS_ADD(a3, TS_MUL(s3, wa)); b3 = TS_ADD(b3, TS_MUL(s3, wb));
       }
-      if (bias) {
-        const ts_f32x4 bv = TS_LOAD(bias + j);
-        a0 = TS_ADD(a0, bv); a1 = TS_ADD(a1, bv); a2 = TS_ADD(a2, bv); a3 = TS_ADD(a3, bv);
-      }
-      TS_STORE(Y + (size_t)t * out + j, a0);
-      TS_STORE(Y + (size_t)(t + 1) * out + j, a1);
-      TS_STORE(Y + (size_t)(t + 2) * out + j, a2);
-      TS_STORE(Y + (size_t)(t + 3) * out + j, a3);
+      const float* bj = bias ? bias + j : nullptr;
+      const float* bj4 = bias ? bias + j + 4 : nullptr;
+      float* y = Y + (size_t)t * out + j;
+      finish(y, bj, a0); finish(y + 4, bj4, b0); y += out;
+      finish(y, bj, a1); finish(y + 4, bj4, b1); y += out;
+      finish(y, bj, a2); finish(y + 4, bj4, b2); y += out;
+      finish(y, bj, a3); finish(y + 4, bj4, b3);
     }
     for (; j < j1; ++j)
-      for (int r = 0; r < 4; ++r) {
-        float s = 0.0f;
-        for (int i = 0; i < in; ++i) s += X[(size_t)(t + r) * in + i] * W[(size_t)i * out + j];
-        Y[(size_t)(t + r) * out + j] = bias ? s + bias[j] : s;
-      }
+      for (int r = 0; r < 4; ++r) scalar_col(t + r, j);
   }
   for (; t < t1; ++t) {
     const float* x = X + (size_t)t * in;
     int j = j0;
+    for (; j + 32 <= j1; j += 32) {
+      ts_f32x4 a[8] = {zero, zero, zero, zero, zero, zero, zero, zero};
+      const float* w = W + j;
+      for (int i = 0; i < in; ++i, w += out) {
+        const ts_f32x4 s = TS_SPLAT(x[i]);
+        for (int k = 0; k < 8; ++k) a[k] = TS_ADD(a[k], TS_MUL(s, TS_LOAD(w + 4 * k)));
+      }
+      for (int k = 0; k < 8; ++k) finish(Y + (size_t)t * out + j + 4 * k, bias ? bias + j + 4 * k : nullptr, a[k]);
+    }
     for (; j + 4 <= j1; j += 4) {
-      ts_f32x4 a = TS_SPLAT(0.0f);
+      ts_f32x4 a = zero;
       const float* w = W + j;
       for (int i = 0; i < in; ++i, w += out) a = TS_ADD(a, TS_MUL(TS_SPLAT(x[i]), TS_LOAD(w)));
-      if (bias) a = TS_ADD(a, TS_LOAD(bias + j));
-      TS_STORE(Y + (size_t)t * out + j, a);
+      finish(Y + (size_t)t * out + j, bias ? bias + j : nullptr, a);
     }
-    for (; j < j1; ++j) {
-      float s = 0.0f;
-      for (int i = 0; i < in; ++i) s += x[i] * W[(size_t)i * out + j];
-      Y[(size_t)t * out + j] = bias ? s + bias[j] : s;
-    }
+    for (; j < j1; ++j) scalar_col(t, j);
   }
 }
 
@@ -89,7 +98,7 @@ void matmul(const float* X, const float* W, const float* bias, float* Y, int T, 
     return;
   }
   // Split columns (every Y element is still one thread's sequential sum: same bits).
-  parallel_for(out, 16, [&](int j0, int j1) { matmul_block(X, W, bias, Y, 0, T, in, out, j0, j1); });
+  parallel_for(out, 32, [&](int j0, int j1) { matmul_block(X, W, bias, Y, 0, T, in, out, j0, j1); });
 }
 
 void matmul_transposed(const float* X, const float* E, float* Y, int T, int d, int V) {
