@@ -16,7 +16,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..');
 const PROMPT_LEN = 16;
-const CHECK_STEPS = 32; // teacher-forced logits check: prompt + this many steps
+const CHECK_STEPS = 32;
+const WARMUP_MS = 1000; // per in-process case, before the timed reps // teacher-forced logits check: prompt + this many steps
 const TARGET_ORT = 2.0; // ours (wasm st) / ORT Web (1 thread) tokens/s, at least
 const TARGET_NATIVE = 1.6; // native / wasm st tokens/s, at most
 
@@ -341,14 +342,16 @@ async function main() {
       cases.native_1t = nat(1);
       cases[`native_${T}t`] = nat(T);
     }
-    // Warm-up (the engines' code tiers up in V8 while it runs: at least 2 runs and ~300 ms a case);
+    // Warm-up: V8 compiles wasm lazily and tiers hot functions up per module instance, so each
+    // case first runs for at least 3 runs and ~1 s (a 2M-parameter model's decode was still 2x
+    // slow after 300 ms);
     // its first runs also give the greedy ids and ORT's logits for the checks.
     const ortRef = await ortDecode(ort, session, arch, prompt, steps, PROMPT_LEN + CHECK_STEPS);
     const oursRef = oursDecode(engines.st.engine, model, prompt, steps);
     for (const [k, fn] of Object.entries(cases)) {
       try {
         const t0 = now();
-        for (let n = 0; n < (k.startsWith('native') ? 1 : 10) && (n < 2 || now() - t0 < 300); n++) await fn();
+        for (let n = 0; n < (k.startsWith('native') ? 1 : 50) && (n < 3 || now() - t0 < WARMUP_MS); n++) await fn();
       } catch (e) { warn(`${M.name} ${k}: ${e.message}`); delete cases[k]; }
     }
     const runs = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 need=()
-for p in g++ cmake make emscripten libgtest-dev nlohmann-json3-dev chromium nodejs npm; do
+for p in g++ cmake make emscripten libgtest-dev nlohmann-json3-dev chromium fonts-wqy-microhei nodejs npm; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 # nodejs/npm may come from elsewhere (e.g. a preinstalled Node 20): only ask apt when missing.
