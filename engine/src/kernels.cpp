@@ -13,8 +13,10 @@ int kernels_threads() { return pool_threads(); }
 bool kernels_threads_available() { return pool_available(); }
 const char* kernels_simd_name() { return TS_SIMD_NAME; }
 
-// Work below this many multiply-adds runs on one thread: waking workers costs more.
-static constexpr long kParallelMacs = 1L << 17;
+// Work below this many multiply-adds runs on one thread: waking workers costs more (measured
+// by tools/bench.mjs: splitting the 0.1-0.8M-MAC decode matmuls of our lyrics models made decoding
+// 2x slower on 2 cores). So threads pay for prompt prefill and larger models, not for decoding.
+static constexpr long kParallelMacs = 1L << 20;
 
 float dot(const float* a, const float* b, int n) noexcept {
   ts_f32x4 acc0 = TS_SPLAT(0.0f), acc1 = TS_SPLAT(0.0f);

@@ -48,7 +48,8 @@ class Pool {
   void start() {
     if (!workers_.empty()) return;
     quit_ = false;
-    for (int w = 1; w < threads_; ++w) workers_.emplace_back([this, w] { loop(w); });
+    // A worker must not mistake the last job (run before it existed) for a new one.
+    for (int w = 1; w < threads_; ++w) workers_.emplace_back([this, w, g = generation_] { loop(w, g); });
   }
   void stop() {
     { std::lock_guard<std::mutex> lk(mu_); quit_ = true; }
@@ -56,8 +57,7 @@ class Pool {
     for (auto& t : workers_) t.join();
     workers_.clear();
   }
-  void loop(int w) {
-    unsigned long seen = 0;
+  void loop(int w, unsigned long seen) {
     for (;;) {
       const std::function<void(int, int)>* job;
       int b, e;

@@ -66,6 +66,13 @@ TEST(Api, SameSeedSameLyricsOtherSeedOtherLyrics) {
   // Greedy decoding is reproducible too, and needs no seed.
   json g = {{"task", "generate_lyrics"}, {"song_title", "Home"}, {"lyrics_length", 3}, {"temperature", 0}};
   EXPECT_EQ(ask(g)["lines"], ask(g)["lines"]);
+  EXPECT_EQ(ask(g)["lines"].size(), 3u);
+  // Degenerate sampler settings still write whole songs.
+  for (json extra : {json{{"top_k", 1}}, json{{"top_p", 1.0}}, json{{"top_p", 0.01}}, json{{"repetition_penalty", 2.0}}}) {
+    json q = {{"task", "generate_lyrics"}, {"song_title", "雨"}, {"lyrics_length", 4}, {"seed", 2}};
+    q.update(extra);
+    EXPECT_EQ(ask(q)["lines"].size(), 4u) << extra.dump();
+  }
 }
 
 TEST(Api, StreamsTokensAndLines) {

@@ -133,3 +133,18 @@ TEST(DetMath, ExpAndErfAccuracy) {
   EXPECT_EQ(det_erff(10.0f), 1.0f);
   EXPECT_EQ(det_erff(-10.0f), -1.0f);
 }
+
+TEST(Kernels, ThreadCountCanChangeBackAndForth) {
+  // Workers started after earlier jobs must not rerun a stale one (a crash seen in the pool).
+  const int T = 8, in = 256, out = 1024;
+  auto X = randv((size_t)T * in, 20), W = randv((size_t)in * out, 21);
+  std::vector<float> ref1((size_t)T * out), y((size_t)T * out);
+  kernels_set_threads(1);
+  matmul(X.data(), W.data(), nullptr, ref1.data(), T, in, out);
+  for (int round = 0; round < 200; ++round) {
+    kernels_set_threads(1 + round % 3);
+    matmul(X.data(), W.data(), nullptr, y.data(), T, in, out);
+    ASSERT_EQ(y, ref1) << round;
+  }
+  kernels_set_threads(1);
+}
