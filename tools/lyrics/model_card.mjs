@@ -94,9 +94,12 @@ P('## Held-out metrics');
 P(`- bits per character: **${m.valid_bits_per_char}** (per-character perplexity ${m.valid_perplexity_per_char}), over ${m.valid_chars_evaluated.toLocaleString('en')} characters of`);
 P(`  ${m.valid_songs_evaluated} held-out songs (lines, line breaks and the end token; the header is given).`);
 if (m.final_train_loss_nats != null) P(`- final training loss: ${m.final_train_loss_nats} nats/char (${(m.final_train_loss_nats / Math.LN2).toFixed(3)} bits): the gap to held-out shows little overfitting.`);
-if (bench) {
-  const b = bench[man.name] || bench;
-  if (b.summary) P(`- speed (tools/bench.mjs on this 2-core machine): ${b.summary}`);
+const bm = bench?.models?.find((x) => x.name === man.name);
+if (bm) {
+  const d = bm.decode, tps = (k) => Math.round(d[k].tokens_per_s);
+  P(`- speed (\`node tools/bench.mjs\`, ${bench.cores}-core ${bench.cpu}, ${bench.date.slice(0, 10)}; greedy decode with KV cache, batch 1):`);
+  P(`  ours in wasm ${tps('wasm_st')} tokens/s, ONNX Runtime Web ${tps('ort_web_1t')} tokens/s on the same file`);
+  P(`  (${(d.wasm_st.tokens_per_s / d.ort_web_1t.tokens_per_s).toFixed(2)}x), native ${tps('native_1t')} tokens/s (${(d.native_1t.tokens_per_s / d.wasm_st.tokens_per_s).toFixed(2)}x wasm).`);
 }
 P();
 P('## Samples');
