@@ -140,6 +140,13 @@ TEST(Api, BadRequestsGetErrorsAndTheEngineKeepsWorking) {
   EXPECT_EQ(error_code(ask(with("temperature", 5))), "invalid_field");
   EXPECT_EQ(error_code(ask(with("temperature", "hot"))), "invalid_field");
   EXPECT_EQ(error_code(ask(with("lyric_length", 8))), "unknown_field");
+  EXPECT_EQ(error_code(ask(with("top_k", -1))), "invalid_field");
+  EXPECT_EQ(error_code(ask(with("top_p", 0))), "invalid_field");
+  EXPECT_EQ(error_code(ask(with("top_p", 1.5))), "invalid_field");
+  EXPECT_EQ(error_code(ask(with("repetition_penalty", 0.5))), "invalid_field");
+  EXPECT_EQ(error_code(ask(with("song_style", std::string(101, 'x')))), "invalid_field");
+  // Invalid UTF-8 inside the JSON text is malformed JSON.
+  EXPECT_EQ(error_code(ask(std::string("{\"task\":\"generate_lyrics\",\"song_title\":\"\xff\xfe\"}"))), "bad_request");
   // 200 characters is allowed, CJK counted as characters not bytes.
   std::string t200;
   for (int i = 0; i < 200; ++i) t200 += "爱";

@@ -40,10 +40,9 @@ inline float det_expf(float x) {
   return p * det_bits_to_float(static_cast<uint32_t>(k + 127) << 23);
 }
 
-// erf(x) via Abramowitz-Stegun 7.1.26 is only 1.5e-7 accurate in absolute terms for |x| small but
-// worse elsewhere; we use W. J. Cody's rational approximations' spirit with a simpler split:
-// |x| < 0.84375: odd polynomial in x (Taylor-like minimax from fdlibm s_erf coefficients),
-// otherwise erf = 1 - erfc with erfc from fdlibm's rational forms evaluated in float.
+// erf(x) with fdlibm's (s_erf.c) piecewise rational approximations, evaluated in float:
+// |x| < 0.84375: x + x R(x^2)/S(x^2); |x| < 1.25: erx + P(|x|-1)/Q(|x|-1);
+// |x| < 4: 1 - erfc with erfc = exp(-x^2 - 0.5625 + R/S) / |x|; beyond: +-1.
 inline float det_erff(float x) {
   if (x != x) return x;
   const float ax = x < 0 ? -x : x;
