@@ -88,12 +88,15 @@ static json task_generate_lyrics(Engine& eng, const json& req, const EventFn& on
   p.lines = (int)f.integer("lyrics_length", 8, 1, 200);
   const std::string lang = f.choice("language", {"zh", "en"}, detect_language(p.title));
   p.seed = f.seed("seed");
-  const double temperature = f.number("temperature", 0.8, 0.0, 2.0);
+  // Sampling defaults live with the model (manifest "generation"): each was tuned on its samples.
+  const std::string model_name = "lyrics-" + lang;
+  auto model = eng.model(model_name);
+  const json gen = model->manifest().value("generation", json::object());
+  const double temperature = f.number("temperature", gen.value("temperature", 0.8), 0.0, 2.0);
   p.temperature = (float)temperature;
-  p.top_k = (int)f.integer("top_k", 40, 0, 100000);
-  p.top_p = (float)f.number("top_p", 0.95, 0.01, 1.0);
-  p.repetition_penalty = (float)f.number("repetition_penalty", 1.1, 1.0, 2.0);
-  auto model = eng.model("lyrics-" + lang);
+  p.top_k = (int)f.integer("top_k", gen.value("top_k", 40), 0, 100000);
+  p.top_p = (float)f.number("top_p", gen.value("top_p", 0.95), 0.01, 1.0);
+  p.repetition_penalty = (float)f.number("repetition_penalty", gen.value("repetition_penalty", 1.1), 1.0, 2.0);
   json out = generate_lyrics(*model, p, on_event);
   out["temperature"] = temperature;  // as requested, not its float rounding
   return out;

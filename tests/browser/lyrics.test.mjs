@@ -14,7 +14,7 @@ import { ROOT, WASM_DIR, MODELS_DIR, missing, engineOptions, HAN } from '../node
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'build', 'screenshots');
-const REQUEST = { title: '我爱你', style: '流行音乐', lines: 8, seed: 1, temperature: 0.8 };
+const REQUEST = { title: '我爱你', style: '流行音乐', lines: 8, seed: 1, temperature: 0.6 };
 const skip = missing({ models: ['lyrics-zh'] }) || (!fs.existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
 // The server serves one root; when the build or models live elsewhere (TUNESMITH_WASM_DIR /

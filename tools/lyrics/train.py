@@ -257,7 +257,7 @@ def export(model, enc, args, stats, metrics, train_info, out_dir):
         'styles': {s: {'token': enc.idx['<style:%s>' % s], 'label': v['label'], 'aliases': v['aliases'],
                        'training_songs': stats[lang]['by_style'].get(s, 0)} for s, v in STYLES[lang].items()},
         'default_style': DEFAULT_STYLE[lang],
-        'generation': {'max_line_chars': 24 if lang == 'zh' else 64, 'temperature': 0.8, 'top_k': 40, 'top_p': 0.95, 'repetition_penalty': 1.1},
+        'generation': {'max_line_chars': 24 if lang == 'zh' else 64, 'temperature': 0.6, 'top_k': 40, 'top_p': 0.95, 'repetition_penalty': 1.1},
         'training': {
             'sources': stats[lang]['sources'], 'songs': stats[lang]['songs'], 'train_songs': stats[lang]['train'],
             'valid_songs': stats[lang]['valid'], 'chars': stats[lang]['chars'], 'by_style': stats[lang]['by_style'],

@@ -70,7 +70,7 @@ export interface LyricsOptions {
   lang?: 'zh' | 'en';
   /** 0 .. 2^53-1; the same seed gives the same lyrics. Random when absent. */
   seed?: number;
-  /** 0..2 (default 0.8). */
+  /** 0..2 (default: the model manifest's generation.temperature, 0.6 for the shipped models). */
   temperature?: number;
   top_k?: number;
   top_p?: number;
