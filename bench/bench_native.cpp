@@ -1,8 +1,8 @@
 // Native micro-benchmark of the inference core, one line per case (JSON), for tools/bench.mjs to
 // set side by side with the wasm builds and ONNX Runtime Web:
 //   tunesmith_bench MODEL.json [--tokens N] [--threads N]
-// Cases: model load; decode tokens/s (prompt of 16 tokens, then N single-token steps with the KV
-// cache, the same loop the lyrics generator runs); kernel dot/matmul vs the scalar reference.
+// Cases: model load; decode tokens/s (the engine's bench_decode task: a 16-token prompt, then N
+// greedy single-token steps with the KV cache); the output-head kernel vs the scalar reference.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tunesmith/api.h"
 #include "tunesmith/kernels.h"
 #include "tunesmith/model.h"
 
@@ -38,28 +39,21 @@ int main(int argc, char** argv) {
   const auto& c = model->config();
   std::printf("{\"case\":\"load\",\"platform\":\"native\",\"simd\":\"%s\",\"model\":\"%s\",\"ms\":%.2f}\n", tunesmith::kernels_simd_name(), model->name().c_str(), load_ms);
 
-  tunesmith::GptState st(*model);
-  std::vector<int32_t> prompt(16);
-  for (int i = 0; i < 16; ++i) prompt[i] = 6 + (i * 37) % (c.vocab_size - 6);
-  const int steps = std::min(tokens, c.n_ctx - 16);
-  // Warm-up run, then the timed one.
-  for (int rep = 0; rep < 2; ++rep) {
-    st.reset();
-    auto tp = Clock::now();
-    const float* lg = st.eval(prompt.data(), 16);
-    const double prefill_ms = ms_since(tp);
-    auto td = Clock::now();
-    for (int s = 0; s < steps; ++s) {
-      int best = 0;
-      for (int v = 1; v < c.vocab_size; ++v) if (lg[v] > lg[best]) best = v;
-      int32_t next = best;
-      lg = st.eval(&next, 1);
-    }
-    const double decode_ms = ms_since(td);
-    if (rep == 1)
-      std::printf("{\"case\":\"decode\",\"platform\":\"native\",\"threads\":%d,\"model\":\"%s\",\"prefill16_ms\":%.3f,\"tokens\":%d,\"ms\":%.2f,\"tokens_per_s\":%.1f}\n",
-                  threads, model->name().c_str(), prefill_ms, steps, decode_ms, steps * 1000.0 / decode_ms);
-  }
+  // Decode through the engine's bench_decode task: the very loop the wasm builds time, so native
+  // and wasm numbers are like for like.
+  tunesmith::Engine engine;
+  const size_t slash = manifest_path.find_last_of('/');
+  engine.set_model_dir(slash == std::string::npos ? "." : manifest_path.substr(0, slash));
+  nlohmann::json prompt = nlohmann::json::array();
+  for (int i = 0; i < 16; ++i) prompt.push_back(6 + (i * 37) % (c.vocab_size - 6));
+  const nlohmann::json req = {{"task", "bench_decode"}, {"model", model->name()}, {"prompt", prompt},
+                              {"steps", std::min(tokens, c.n_ctx - 16)}};
+  nlohmann::json r;
+  for (int rep = 0; rep < 2; ++rep) r = engine.handle(req);  // warm-up, then the timed run
+  if (r.contains("error")) { std::fprintf(stderr, "%s\n", r.dump().c_str()); return 1; }
+  std::printf("{\"case\":\"decode\",\"platform\":\"native\",\"threads\":%d,\"model\":\"%s\",\"prefill16_ms\":%.3f,\"tokens\":%d,\"ms\":%.2f,\"tokens_per_s\":%.1f}\n",
+              threads, model->name().c_str(), r["ms_prefill"].get<double>(), r["steps"].get<int>(), r["ms_decode"].get<double>(),
+              r["tokens_per_s"].get<double>());
 
   // Kernel vs scalar reference, the head-sized product.
   std::vector<float> x(c.d_model, 0.5f), y(c.vocab_size);

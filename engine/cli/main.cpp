@@ -1,7 +1,8 @@
 // Native CLI: a thin adapter that turns arguments into a request for tunesmith::Engine and prints
 // the response. Same syntax as the npm package's bin (web/src/cli.mjs).
 //
-//   tunesmith lyrics --title T [--style S] [--lines N] [--lang zh|en] [--seed N] [--temperature X] [--json]
+//   tunesmith lyrics --title T [--style S] [--lines N] [--lang zh|en] [--seed N] [--temperature X]
+//                    [--top-k N] [--top-p X] [--repetition-penalty X] [--json]
 //   tunesmith request '<json>'        (or the JSON on stdin)
 //   tunesmith info
 // Common: --models DIR (default $TUNESMITH_MODELS or ./models), --threads N.
@@ -18,7 +19,8 @@ using nlohmann::json;
 
 static int usage(const std::string& why) {
   std::cerr << "tunesmith: " << why << "\n"
-            << "usage: tunesmith lyrics --title T [--style S] [--lines N] [--lang zh|en] [--seed N] [--temperature X] [--json]\n"
+            << "usage: tunesmith lyrics --title T [--style S] [--lines N] [--lang zh|en] [--seed N] [--temperature X]\n"
+            << "                        [--top-k N] [--top-p X] [--repetition-penalty X] [--json]\n"
             << "       tunesmith request '<json>'   (or JSON on stdin)\n"
             << "       tunesmith info\n"
             << "options: --models DIR  --threads N\n";
@@ -58,6 +60,9 @@ int main(int argc, char** argv) {
       else if (cmd == "lyrics" && a == "--lang") req["language"] = value("--lang");
       else if (cmd == "lyrics" && a == "--seed") req["seed"] = number("--seed");
       else if (cmd == "lyrics" && a == "--temperature") req["temperature"] = number("--temperature");
+      else if (cmd == "lyrics" && a == "--top-k") req["top_k"] = number("--top-k");
+      else if (cmd == "lyrics" && a == "--top-p") req["top_p"] = number("--top-p");
+      else if (cmd == "lyrics" && a == "--repetition-penalty") req["repetition_penalty"] = number("--repetition-penalty");
       else if (cmd == "request" && !have_positional && (a.empty() || a[0] != '-')) { positional = a; have_positional = true; }
       else return usage("unknown argument '" + a + "'");
     } catch (const std::invalid_argument& e) {

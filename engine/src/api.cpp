@@ -88,18 +88,37 @@ static json task_generate_lyrics(Engine& eng, const json& req, const EventFn& on
   p.lines = (int)f.integer("lyrics_length", 8, 1, 200);
   const std::string lang = f.choice("language", {"zh", "en"}, detect_language(p.title));
   p.seed = f.seed("seed");
-  // Sampling defaults live with the model (manifest "generation"): each was tuned on its samples.
-  const std::string model_name = "lyrics-" + lang;
-  auto model = eng.model(model_name);
+  // Every field is validated before a model is needed (a bad request must not make the JS layer
+  // download one); absent sampling fields then take the model's own defaults (manifest
+  // "generation"), which were tuned on its samples.
+  const double temperature = f.number("temperature", -1.0, 0.0, 2.0);
+  const int64_t top_k = f.integer("top_k", -1, 0, 100000);
+  const double top_p = f.number("top_p", -1.0, 0.01, 1.0);
+  const double rep = f.number("repetition_penalty", -1.0, 1.0, 2.0);
+  auto model = eng.model("lyrics-" + lang);
   const json gen = model->manifest().value("generation", json::object());
-  const double temperature = f.number("temperature", gen.value("temperature", 0.8), 0.0, 2.0);
-  p.temperature = (float)temperature;
-  p.top_k = (int)f.integer("top_k", gen.value("top_k", 40), 0, 100000);
-  p.top_p = (float)f.number("top_p", gen.value("top_p", 0.95), 0.01, 1.0);
-  p.repetition_penalty = (float)f.number("repetition_penalty", gen.value("repetition_penalty", 1.1), 1.0, 2.0);
+  const double t = temperature >= 0 ? temperature : gen.value("temperature", 0.8);
+  p.temperature = (float)t;
+  p.top_k = (int)(top_k >= 0 ? top_k : gen.value("top_k", 40));
+  p.top_p = (float)(top_p >= 0 ? top_p : gen.value("top_p", 0.95));
+  p.repetition_penalty = (float)(rep >= 0 ? rep : gen.value("repetition_penalty", 1.1));
   json out = generate_lyrics(*model, p, on_event);
-  out["temperature"] = temperature;  // as requested, not its float rounding
+  out["temperature"] = t;  // as requested (or the model default), not its float rounding
   return out;
+}
+
+// Token ids in req[field]: 1..max_len ids, each in [0, vocab).
+static std::vector<int32_t> token_ids(const json& req, const char* field, int max_len, int vocab) {
+  const std::string why = std::string("'") + field + "' must be an array of 1 to " + std::to_string(max_len) +
+                          " token ids in [0, " + std::to_string(vocab) + ")";
+  if (!req.contains(field) || !req[field].is_array() || req[field].empty() || (int)req[field].size() > max_len)
+    throw Error("invalid_field", why, {{"field", field}});
+  std::vector<int32_t> ids;
+  for (const auto& t : req[field]) {
+    if (!t.is_number_integer() || t.get<long long>() < 0 || t.get<long long>() >= vocab) throw Error("invalid_field", why, {{"field", field}});
+    ids.push_back(t.get<int32_t>());
+  }
+  return ids;
 }
 
 // Our kernels' logits for a token sequence (tests compare them with ONNX Runtime's).
@@ -108,14 +127,7 @@ static json task_model_logits(Engine& eng, const json& req, const EventFn&) {
   const std::string name = f.text("model", true, 100);
   auto model = eng.model(name);
   const GptConfig& c = model->config();
-  if (!req.contains("tokens") || !req["tokens"].is_array() || req["tokens"].empty() || (int)req["tokens"].size() > c.n_ctx)
-    throw Error("invalid_field", "'tokens' must be an array of 1 to " + std::to_string(c.n_ctx) + " token ids", {{"field", "tokens"}});
-  std::vector<int32_t> toks;
-  for (const auto& t : req["tokens"]) {
-    if (!t.is_number_integer() || t.get<long long>() < 0 || t.get<long long>() >= c.vocab_size)
-      throw Error("invalid_field", "'tokens' entries must be ids in [0, " + std::to_string(c.vocab_size) + ")", {{"field", "tokens"}});
-    toks.push_back(t.get<int32_t>());
-  }
+  const std::vector<int32_t> toks = token_ids(req, "tokens", c.n_ctx, c.vocab_size);
   // split: evaluate the first `split` tokens, then the rest with the KV cache (exercises both paths).
   const int split = (int)f.integer("split", 0, 0, (int64_t)toks.size() - 1);
   GptState st(*model);
@@ -134,13 +146,8 @@ static json task_bench_decode(Engine& eng, const json& req, const EventFn&) {
   Fields f(req, {"task", "model", "prompt", "steps"});
   auto model = eng.model(f.text("model", true, 100));
   const GptConfig& c = model->config();
-  const int steps = (int)f.integer("steps", 128, 1, c.n_ctx - 1);
-  std::vector<int32_t> prompt;
-  if (req.contains("prompt") && req["prompt"].is_array())
-    for (const auto& t : req["prompt"])
-      if (t.is_number_integer() && t.get<long long>() >= 0 && t.get<long long>() < c.vocab_size) prompt.push_back(t.get<int32_t>());
-  if (prompt.empty() || prompt.size() != req["prompt"].size() || (int)prompt.size() + steps > c.n_ctx)
-    throw Error("invalid_field", "'prompt' must be token ids, and prompt + steps must fit the context", {{"field", "prompt"}});
+  const std::vector<int32_t> prompt = token_ids(req, "prompt", c.n_ctx - 1, c.vocab_size);
+  const int steps = (int)f.integer("steps", 128, 1, c.n_ctx - (int64_t)prompt.size());
   using Clock = std::chrono::steady_clock;
   GptState st(*model);
   auto t0 = Clock::now();
@@ -160,24 +167,44 @@ static json task_bench_decode(Engine& eng, const json& req, const EventFn&) {
           {"tokens_per_s", steps * 1000.0 / ms_decode}, {"tokens", out}, {"build", Engine::build_info()}};
 }
 
+static json task_info(Engine& eng, const json& req, const EventFn&);
+
+// The one list of tasks: dispatch, "info" and the unknown-task error all read it.
+using TaskFn = json (*)(Engine&, const json&, const EventFn&);
+static const std::pair<const char*, TaskFn> kTasks[] = {
+    {"generate_lyrics", task_generate_lyrics},
+    {"info", task_info},
+    {"model_logits", task_model_logits},
+    {"bench_decode", task_bench_decode},
+};
+
+static json task_info(Engine& eng, const json& req, const EventFn&) {
+  Fields f(req, {"task"});
+  json tasks = json::array();
+  for (const auto& t : kTasks) tasks.push_back(t.first);
+  return {{"task", "info"}, {"build", Engine::build_info()}, {"models", eng.loaded_models()}, {"tasks", tasks}};
+}
+
+json Engine::loaded_models() const {
+  json models = json::array();
+  for (const auto& kv : models_)
+    models.push_back({{"name", kv.first}, {"language", kv.second->manifest().value("language", "")},
+                      {"version", kv.second->manifest().value("version", "")}, {"sha256", kv.second->manifest().value("sha256", "")}});
+  return models;
+}
+
 json Engine::handle(const json& req, const EventFn& on_event) {
   try {
     if (!req.is_object()) throw Error("bad_request", "the request must be a JSON object");
     if (!req.contains("task")) throw Error("missing_field", "'task' is required (e.g. \"generate_lyrics\")", {{"field", "task"}});
     if (!req["task"].is_string()) throw Error("invalid_field", "'task' must be a string", {{"field", "task"}});
     const std::string task = req["task"].get<std::string>();
-    if (task == "generate_lyrics") return task_generate_lyrics(*this, req, on_event);
-    if (task == "model_logits") return task_model_logits(*this, req, on_event);
-    if (task == "bench_decode") return task_bench_decode(*this, req, on_event);
-    if (task == "info") {
-      Fields f(req, {"task"});
-      json models = json::array();
-      for (const auto& kv : models_)
-        models.push_back({{"name", kv.first}, {"language", kv.second->manifest().value("language", "")},
-                          {"version", kv.second->manifest().value("version", "")}, {"sha256", kv.second->manifest().value("sha256", "")}});
-      return {{"task", "info"}, {"build", build_info()}, {"models", models}, {"tasks", {"generate_lyrics", "info", "model_logits", "bench_decode"}}};
+    std::string names;
+    for (const auto& t : kTasks) {
+      if (task == t.first) return t.second(*this, req, on_event);
+      names += (names.empty() ? "" : ", ") + std::string(t.first);
     }
-    throw Error("unknown_task", "unknown task '" + task + "' (tasks: generate_lyrics, info, model_logits, bench_decode)", {{"task", task}});
+    throw Error("unknown_task", "unknown task '" + task + "' (tasks: " + names + ")", {{"task", task}});
   } catch (const Error& e) {
     return error_json(e.code, e.what(), e.details);
   } catch (const json::exception& e) {

@@ -165,6 +165,9 @@ TEST(Api, MissingModelsAreReported) {
   json r = json::parse(bare.request(R"({"task":"generate_lyrics","song_title":"我爱你"})"));
   EXPECT_EQ(r["error"]["code"], "model_not_loaded");
   EXPECT_EQ(r["error"]["model"], "lyrics-zh");
+  // Bad fields are reported before any model is needed (no download for a request that fails).
+  json bad = json::parse(bare.request(R"({"task":"generate_lyrics","song_title":"我爱你","temperature":9})"));
+  EXPECT_EQ(bad["error"]["code"], "invalid_field");
   Engine wrong;
   wrong.set_model_dir("/nonexistent");
   EXPECT_EQ(json::parse(wrong.request(R"({"task":"generate_lyrics","song_title":"Hi"})"))["error"]["code"], "model_not_found");

@@ -44,6 +44,7 @@ class Engine {
 
   std::shared_ptr<const GptModel> model(const std::string& name);  // loads from model_dir_ if set
   static nlohmann::json build_info();
+  nlohmann::json loaded_models() const;  // [{name, language, version, sha256}]
 
  private:
   std::map<std::string, std::shared_ptr<const GptModel>> models_;
