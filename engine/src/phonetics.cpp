@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tunesmith/error.h"
+#include "tunesmith/text.h"
 #include "tunesmith/sha256.h"
 #include "tunesmith/utf8.h"
 
@@ -27,15 +28,7 @@ using sv = std::string_view;
   throw Error("model_invalid", where + ": " + why, details);
 }
 
-std::vector<sv> split(sv s, char sep) {
-  std::vector<sv> out;
-  for (size_t at = 0;;) {
-    const size_t e = s.find(sep, at);
-    out.push_back(s.substr(at, e == sv::npos ? sv::npos : e - at));
-    if (e == sv::npos) return out;
-    at = e + 1;
-  }
-}
+using tunesmith::split;  // text.h
 
 bool parse_int(sv s, int lo, int hi, int& v) {
   if (s.empty() || s.size() > 3) return false;

@@ -12,10 +12,7 @@ using namespace tunesmith;
 using nlohmann::json;
 
 namespace {
-Engine& engine() {
-  static Engine e = [] { Engine x; x.set_model_dir(tstest::models_dir()); return x; }();
-  return e;
-}
+Engine& engine() { return tstest::models_engine(); }
 json ask(const std::string& text) { return json::parse(engine().request(text)); }
 json ask(const json& j) { return ask(j.dump()); }
 std::string error_code(const json& r) { return r.contains("error") ? r["error"]["code"].get<std::string>() : ""; }
@@ -164,7 +161,28 @@ TEST(Api, MissingModelsAreReported) {
   Engine bare;  // no model directory: the JS adapter loads models on this error
   json r = json::parse(bare.request(R"({"task":"generate_lyrics","song_title":"我爱你"})"));
   EXPECT_EQ(r["error"]["code"], "model_not_loaded");
+  EXPECT_EQ(r["error"]["model"], "phonetics");  // each missing resource is named in turn
+  const std::string dir = tstest::models_dir() + "/";
+  json ok = bare.load_resource(tstest::read_file(dir + "phonetics.json"),
+                               {{"phonetics-zh.tsv", tstest::read_file(dir + "phonetics-zh.tsv")},
+                                {"phonetics-en.tsv", tstest::read_file(dir + "phonetics-en.tsv")}});
+  EXPECT_EQ(ok["ok"], true) << ok.dump();
+  r = json::parse(bare.request(R"({"task":"generate_lyrics","song_title":"我爱你"})"));
   EXPECT_EQ(r["error"]["model"], "lyrics-zh");
+  // A model without the companions its manifest names is refused; with them it loads.
+  json no_index = bare.load_resource(tstest::read_file(dir + "lyrics-zh.json"), {{"lyrics-zh.onnx", tstest::read_file(dir + "lyrics-zh.onnx")}});
+  EXPECT_EQ(no_index["error"]["code"], "model_invalid") << no_index.dump();
+  json with_index = bare.load_resource(tstest::read_file(dir + "lyrics-zh.json"), {{"lyrics-zh.onnx", tstest::read_file(dir + "lyrics-zh.onnx")},
+                                                                                   {"lyrics-zh.ngrams", tstest::read_file(dir + "lyrics-zh.ngrams")}});
+  EXPECT_EQ(with_index["originality_index"], true) << with_index.dump();
+  r = json::parse(bare.request(R"({"task":"generate_lyrics","song_title":"我爱你","lyrics_length":2,"seed":1})"));
+  EXPECT_EQ(r["lines"].size(), 2u) << r.dump();
+  // A tampered companion is refused.
+  std::string idx = tstest::read_file(dir + "lyrics-zh.ngrams");
+  idx[idx.size() / 2] ^= 1;
+  json tampered = bare.load_resource(tstest::read_file(dir + "lyrics-zh.json"), {{"lyrics-zh.onnx", tstest::read_file(dir + "lyrics-zh.onnx")},
+                                                                                 {"lyrics-zh.ngrams", idx}});
+  EXPECT_EQ(tampered["error"]["code"], "model_invalid") << tampered.dump();
   // Bad fields are reported before any model is needed (no download for a request that fails).
   json bad = json::parse(bare.request(R"({"task":"generate_lyrics","song_title":"我爱你","temperature":9})"));
   EXPECT_EQ(bad["error"]["code"], "invalid_field");

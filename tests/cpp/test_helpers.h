@@ -5,6 +5,9 @@
 #include <iterator>
 #include <string>
 
+#include "tunesmith/api.h"
+#include "tunesmith/error.h"
+
 namespace tstest {
 
 // The shipped models (TS_MODELS_DIR), or TUNESMITH_TEST_MODELS when set.
@@ -16,6 +19,23 @@ inline std::string models_dir() {
 inline std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// The error code thrown by f, "" if none.
+template <class F>
+std::string error_code(F f) {
+  try {
+    f();
+  } catch (const tunesmith::Error& e) {
+    return e.code;
+  }
+  return "";
+}
+
+// One engine over the shipped models, shared by a test binary's suites (models load once).
+inline tunesmith::Engine& models_engine() {
+  static tunesmith::Engine e = [] { tunesmith::Engine x; x.set_model_dir(models_dir()); return x; }();
+  return e;
 }
 
 }  // namespace tstest

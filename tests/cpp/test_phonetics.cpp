@@ -28,16 +28,6 @@ const Phonetics& shipped() {
 
 bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
-// The error code thrown by f, "" if none.
-template <class F>
-std::string error_code(F f) {
-  try {
-    f();
-  } catch (const tunesmith::Error& e) {
-    return e.code;
-  }
-  return "";
-}
 
 constexpr int kFaHua = 1, kSuoBo = 2, kMieXie = 3, kYiQi = 4, kHuaiLai = 6, kRenChen = 11, kJiangYang = 12, kZhongDong = 13;
 
@@ -260,7 +250,7 @@ TEST(PhoneticsTables, MalformedTablesAreRejected) {
   };
   for (const auto& t : zh_bad) {
     Phonetics ph;
-    EXPECT_EQ(error_code([&] { ph.load_zh(t); }), "model_invalid") << t;
+    EXPECT_EQ(tstest::error_code([&] { ph.load_zh(t); }), "model_invalid") << t;
   }
   const std::string en_bad[] = {
       "love\t1\tAH1 V\n",                                    // no header
@@ -275,7 +265,7 @@ TEST(PhoneticsTables, MalformedTablesAreRejected) {
   };
   for (const auto& t : en_bad) {
     Phonetics ph;
-    EXPECT_EQ(error_code([&] { ph.load_en(t); }), "model_invalid") << t;
+    EXPECT_EQ(tstest::error_code([&] { ph.load_en(t); }), "model_invalid") << t;
   }
   try {
     Phonetics().load_zh(std::string(kZhHead) + "爱\tai4\tai\t6\n心\txin1\tin\t99\n");
@@ -299,15 +289,15 @@ TEST(PhoneticsTables, ManifestHashesAreChecked) {
   const std::string zh = tstest::read_file(dir + "/phonetics-zh.tsv");
   std::string en = tstest::read_file(dir + "/phonetics-en.tsv");
   Phonetics ph;
-  EXPECT_EQ(error_code([&] { ph.load(man, zh, en); }), "");
+  EXPECT_EQ(tstest::error_code([&] { ph.load(man, zh, en); }), "");
   en += "glorp\t1\tAO1 R P\n";  // a valid line, but not the table the manifest describes
-  EXPECT_EQ(error_code([&] { ph.load(man, zh, en); }), "model_invalid");
-  EXPECT_EQ(error_code([&] { ph.load("{", zh, en); }), "model_invalid");
-  EXPECT_EQ(error_code([&] { ph.load("{\"format\": \"tunesmith-model/1\"}", zh, en); }), "model_invalid");
-  EXPECT_EQ(error_code([&] { ph.load("{\"format\": 1}", zh, en); }), "model_invalid");
+  EXPECT_EQ(tstest::error_code([&] { ph.load(man, zh, en); }), "model_invalid");
+  EXPECT_EQ(tstest::error_code([&] { ph.load("{", zh, en); }), "model_invalid");
+  EXPECT_EQ(tstest::error_code([&] { ph.load("{\"format\": \"tunesmith-model/1\"}", zh, en); }), "model_invalid");
+  EXPECT_EQ(tstest::error_code([&] { ph.load("{\"format\": 1}", zh, en); }), "model_invalid");
   EXPECT_EQ(ph.en_size(), shipped().en_size());  // a failed load leaves the tables as they were
   EXPECT_EQ(ph.zh_size(), shipped().zh_size());
-  EXPECT_EQ(error_code([&] { ph.load_dir(dir + "/no-such-dir"); }), "model_not_found");
+  EXPECT_EQ(tstest::error_code([&] { ph.load_dir(dir + "/no-such-dir"); }), "model_not_found");
 }
 
 // ---- the fallback measured (docs/phonetics.md) ----

@@ -321,6 +321,8 @@ def main():
         model.load_state_dict(st['model']); opt.load_state_dict(st['opt'])
         step, elapsed, tokens, total_steps = st['step'], st['elapsed'], st['tokens'], st['total_steps']
         print('resumed at step', step, flush=True)
+        # A resumed run must not replay the samples the first run started with.
+        rng.seed(1234 + step); torch.manual_seed(1234 + step)
 
     def save():
         torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'elapsed': elapsed,

@@ -1,8 +1,8 @@
 // The one place that owns a wasm Module and its Engine: used in-process by index.mjs (Node, or a
 // page with worker:false) and inside worker.mjs (browser Web Worker, Node worker_threads).
 // It holds no song logic: requests go to C++ as JSON text and come back as JSON text. The only
-// policy here is the generic "model_not_loaded -> fetch models/<name>.{json,onnx} -> loadModel ->
-// retry once" loop, plus recovery after an exception escapes the wasm call.
+// policy here is the generic "model_not_loaded -> fetch models/<name>.json and the files it names ->
+// loadResource -> retry" loop, plus recovery after an exception escapes the wasm call.
 // Node-only modules are dynamic-imported inside Node branches so browser bundles never pull them.
 
 export const isNode = typeof process === 'object' && typeof process.versions === 'object' &&
@@ -17,20 +17,49 @@ export const errorResponse = (code, message, extra) => ({ error: { code, message
 const describe = (err) => (err && err.message) || (typeof err === 'object' ? String(err.constructor?.name || err) : String(err));
 
 /**
- * Reads `<name>.json` (manifest text) and `<name>.onnx` (bytes) under baseUrl: fs for file: URLs
- * (Node), fetch otherwise. onProgress({model, loaded, total}) follows the .onnx download; total is
- * the manifest's `bytes` (Content-Length may be the gzip size), else Content-Length, else 0.
+ * The files a manifest names, with their sizes and hashes: a lyrics model's .onnx plus its
+ * companions (originality index, word list), the phonetics tables, the sentiment lexicons.
+ * Names must be plain file names next to the manifest.
+ */
+export function manifestFiles(m) {
+  const out = [];
+  const add = (name, bytes, sha256) => {
+    if (typeof name === 'string' && MODEL_FILE.test(name) && !out.some((f) => f.name === name)) out.push({ name, bytes: Number(bytes) || 0, sha256: sha256 || '' });
+  };
+  if (!m || typeof m !== 'object') return out;
+  add(m.file, m.bytes, m.sha256);
+  for (const k of ['originality', 'lexicon', 'zh', 'en']) if (m[k] && typeof m[k] === 'object') add(m[k].file, m[k].bytes, m[k].sha256);
+  if (Array.isArray(m.files)) for (const f of m.files) add(f?.name ?? f?.file, f?.bytes, f?.sha256);
+  return out;
+}
+const MODEL_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * Reads `<name>.json` (manifest text) and every file it names (bytes) under baseUrl: fs for file:
+ * URLs (Node), fetch otherwise. onProgress({model, loaded, total}) follows the downloads together;
+ * total is the sum of the manifest's `bytes` (Content-Length may be the gzip size). In browsers each
+ * file is cached (Cache Storage) under its URL and sha256, so a new version is fetched once and an
+ * old one is never used for it. C++ checks every size and hash again.
  */
 export async function loadModelFiles(baseUrl, name, onProgress) {
   const jsonUrl = new URL(`${name}.json`, baseUrl);
-  const onnxUrl = new URL(`${name}.onnx`, baseUrl);
   const report = (loaded, total) => { try { onProgress?.({ model: name, loaded, total }); } catch { /* UI bug must not fail loading */ } };
+  const parse = (text) => { try { return JSON.parse(text); } catch { return null; } };  // C++ reports a bad manifest
   if (jsonUrl.protocol === 'file:') {
     const { readFile } = await import('node:fs/promises');
-    const [manifestText, buf] = await Promise.all([readFile(jsonUrl, 'utf8'), readFile(onnxUrl)]);
-    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    report(bytes.length, bytes.length);
-    return { manifestText, bytes };
+    const manifestText = await readFile(jsonUrl, 'utf8');
+    const list = manifestFiles(parse(manifestText));
+    const files = {};
+    let loaded = 0;
+    await Promise.all(list.map(async (f) => {
+      try {
+        const buf = await readFile(new URL(f.name, baseUrl));
+        files[f.name] = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+        loaded += buf.byteLength;
+      } catch { /* a missing file is reported by C++ with the manifest's view */ }
+    }));
+    report(loaded, loaded);
+    return { manifestText, files };
   }
   const get = async (url) => {
     const res = await fetch(url, { credentials: 'same-origin' });
@@ -38,22 +67,26 @@ export async function loadModelFiles(baseUrl, name, onProgress) {
     return res;
   };
   const manifestText = await (await get(jsonUrl)).text();
-  let total = 0, sha = '';
-  try { ({ bytes: total = 0, sha256: sha = '' } = JSON.parse(manifestText)); } catch { /* C++ reports a bad manifest */ }
-  total = Number(total) || 0;
-  // Browser model cache (Cache Storage), keyed by the manifest's sha256 so a retrained model is
-  // fetched again. C++ still checks size and hash of whatever it is given.
-  const cache = sha && typeof caches === 'object' ? await caches.open('tunesmith-models-v1').catch(() => null) : null;
-  const cacheKey = `${onnxUrl.href}?sha256=${encodeURIComponent(sha)}`;
-  const hit = cache && await cache.match(cacheKey).catch(() => null);
-  if (hit) {
-    const bytes = new Uint8Array(await hit.arrayBuffer());
-    report(bytes.length, bytes.length);
-    return { manifestText, bytes };
+  const list = manifestFiles(parse(manifestText));
+  const total = list.reduce((t, f) => t + f.bytes, 0);
+  const done = new Map();
+  const progress = () => report([...done.values()].reduce((a, b) => a + b, 0), total);
+  const cache = typeof caches === 'object' ? await caches.open('tunesmith-models-v1').catch(() => null) : null;
+  const files = {};
+  for (const f of list) {
+    const url = new URL(f.name, baseUrl);
+    const cacheKey = `${url.href}?sha256=${encodeURIComponent(f.sha256)}`;
+    const hit = cache && f.sha256 && await cache.match(cacheKey).catch(() => null);
+    if (hit) {
+      files[f.name] = new Uint8Array(await hit.arrayBuffer());
+      done.set(f.name, files[f.name].length);
+      progress();
+      continue;
+    }
+    files[f.name] = await download(get, url, f.bytes, (loaded) => { done.set(f.name, loaded); progress(); });
+    if (cache && f.sha256) await cache.put(cacheKey, new Response(files[f.name])).catch(() => { /* quota: just don't cache */ });
   }
-  const fetched = await download(get, onnxUrl, total, report);
-  if (cache) await cache.put(cacheKey, new Response(fetched)).catch(() => { /* quota: just don't cache */ });
-  return { manifestText, bytes: fetched };
+  return { manifestText, files };
 }
 
 /** GET with progress reports; resolves the body as a Uint8Array. */
@@ -211,7 +244,9 @@ export class EngineHost {
       return errorResponse('model_not_found', `cannot load model ${name}: ${describe(err)}`, { model: name });
     }
     try {
-      return JSON.parse(this.engine.loadModel(files.manifestText, files.bytes));
+      if (typeof this.engine.loadResource === 'function') return JSON.parse(this.engine.loadResource(files.manifestText, files.files));
+      const primary = Object.values(files.files)[0] ?? new Uint8Array(0);  // engines without loadResource
+      return JSON.parse(this.engine.loadModel(files.manifestText, primary));
     } catch (err) {
       this.#broken = true;
       return errorResponse('internal', `loadModel crashed: ${describe(err)}`, { model: name });
@@ -224,13 +259,16 @@ export class EngineHost {
       if (this.#broken) await this.#recover();
       const text = typeof request === 'string' ? request : JSON.stringify(request);
       let res = this.#call(text, onEvent);
-      const missing = res?.error?.code === 'model_not_loaded' && res.error.model;
-      if (missing) {
+      // A request may need several resources (phonetics, a model, sentiment): load each once.
+      const tried = new Set();
+      for (;;) {
+        const missing = res?.error?.code === 'model_not_loaded' && res.error.model;
+        if (!missing || tried.has(missing) || tried.size >= 8) return res;
+        tried.add(missing);
         const loaded = await this.loadModel(missing);
         if (loaded?.error) return loaded;
         res = this.#call(text, onEvent);
       }
-      return res;
     };
     const p = this.#queue.then(run);
     this.#queue = p.catch(() => {});

@@ -20,6 +20,10 @@
 namespace tunesmith {
 
 class GptModel;
+class Phonetics;
+class EnLexicon;
+class Sentiment;
+class NgramIndex;
 
 // Streaming events during a request ({"event":"token",...}, {"event":"line",...}).
 using EventFn = std::function<void(const nlohmann::json& event)>;
@@ -37,17 +41,33 @@ class Engine {
   // Registers a model from its manifest text and .onnx bytes; returns {"ok":true,...} or an error
   // object. A model with the same name replaces the old one.
   nlohmann::json load_model(const std::string& manifest_text, const uint8_t* onnx, size_t size);
+  // Any resource by its manifest and the files it lists, by file name: a lyrics model (its .onnx
+  // and its originality index), "phonetics" or "sentiment". Same answers as load_model.
+  nlohmann::json load_resource(const std::string& manifest_text, const std::map<std::string, std::string>& files);
   // Native adapters: where to find <name>.json / <name>.onnx when a request needs a model that is
   // not loaded yet. Without it, such a request answers error code "model_not_loaded" with "model".
   void set_model_dir(const std::string& dir) { model_dir_ = dir; }
   void set_threads(int n);
 
   std::shared_ptr<const GptModel> model(const std::string& name);  // loads from model_dir_ if set
+  // Shared resources, loaded from model_dir_ on first use when it is set; otherwise a request that
+  // needs one answers "model_not_loaded" with "model": "phonetics" | "sentiment" | the lyrics model
+  // (for its originality index).
+  std::shared_ptr<const Phonetics> phonetics();
+  std::shared_ptr<const EnLexicon> en_lexicon(const std::string& model_name);  // with that model's word list
+  std::shared_ptr<const Sentiment> sentiment();
+  std::shared_ptr<const NgramIndex> ngrams(const std::string& model_name);
   static nlohmann::json build_info();
   nlohmann::json loaded_models() const;  // [{name, language, version, sha256}]
 
  private:
+  void install_companions(const GptModel& m, const std::map<std::string, std::string>& files);
   std::map<std::string, std::shared_ptr<const GptModel>> models_;
+  std::map<std::string, std::shared_ptr<const NgramIndex>> ngrams_;
+  std::shared_ptr<const Phonetics> phonetics_;
+  std::map<std::string, std::shared_ptr<const EnLexicon>> lexicons_;
+  std::map<std::string, std::string> word_lists_;  // model -> its lexicon file's text
+  std::shared_ptr<const Sentiment> sentiment_;
   std::string model_dir_;
 };
 

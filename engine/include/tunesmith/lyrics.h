@@ -1,10 +1,6 @@
-// Lyrics writing on a character-level GPT (see model.h): prompt building from title and style,
-// line-by-line decoding through the sampler chain (sampling.h) with masks that keep every line
-// well-formed, and context shifting for songs longer than the model's context.
-//
-//   tunesmith::LyricsParams p;
-//   p.title = "我爱你"; p.style = "流行音乐"; p.lines = 8; p.seed = 1;
-//   nlohmann::json r = tunesmith::generate_lyrics(*model, p, on_event);  // r["lyrics"], r["lines"]
+// Lyrics on a character-level GPT (see model.h): the parameters every lyrics request shares,
+// language detection and how a requested style maps onto the model's trained styles. The decoder
+// that writes songs under a plan is songwriter.h.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -37,7 +33,5 @@ struct StyleMatch {
   std::string how;      // "default", "exact", "alias '流行'", or "unknown (default used)"
 };
 StyleMatch resolve_style(const GptModel& model, const std::string& requested);
-
-nlohmann::json generate_lyrics(const GptModel& model, const LyricsParams& p, const EventFn& on_event);
 
 }  // namespace tunesmith

@@ -78,6 +78,8 @@ class GptState {
  public:
   explicit GptState(const GptModel& m);
   void reset() { n_past_ = 0; }
+  // Forgets every position from n on (n <= n_past): the cache before n stays valid.
+  void truncate(int n) { if (n >= 0 && n < n_past_) n_past_ = n; }
   int n_past() const { return n_past_; }
   // Appends n tokens (n_past + n <= n_ctx) and returns the logits of the last one ([vocab]);
   // with all_logits, returns n rows ([n, vocab]) instead.

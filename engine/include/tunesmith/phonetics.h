@@ -2,7 +2,7 @@
 // rhyme groups; English words -> syllable counts and rhyme keys (CMUdict), with a spelling-based
 // fallback for words the table lacks. Tables and rules: docs/phonetics.md; the tables are built by
 // tools/lyrics/build_phonetics.mjs into models/phonetics-{zh,en}.tsv plus models/phonetics.json.
-// Groundwork for rhyme_scheme / syllables in generate_lyrics (issue 3): not used by generation yet.
+// generate_lyrics uses it for rhyme_scheme and syllables (songwriter.h).
 //
 //   tunesmith::Phonetics ph;
 //   ph.load_dir("models");          // native; elsewhere load(manifest, zh, en) with the files' text
@@ -65,6 +65,10 @@ class Phonetics {
   // The last CJK characters of two lines (punctuation and other characters skipped) share the
   // rhyme group of their most common readings; false when either has no group.
   bool zh_rhymes(const std::string& a, const std::string& b) const;
+
+  // The table's rows in byte order of their words: en_word(i) and what the table says of it.
+  std::string_view en_word(size_t i) const { return {en_text_.data() + en_rows_[i].word, en_rows_[i].word_len}; }
+  EnInfo en_info(size_t i) const { return en_row(en_rows_[i]); }
 
   EnInfo en(std::string_view word) const;  // any case; ’ and ' alike; surrounding punctuation ignored
   int en_syllables_line(const std::string& line) const;        // sum over words (first pronunciations)
