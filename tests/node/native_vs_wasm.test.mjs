@@ -17,8 +17,11 @@ const REQUESTS = [
   { task: 'generate_lyrics', song_title: 'Morning light', song_style: 'folk', lyrics_length: 6, seed: 3 },
   { task: 'generate_lyrics', song_title: 'Amazing grace', song_style: 'hymn', lyrics_length: 4, seed: 9007199254740991, top_k: 5 },
   { task: 'generate_lyrics', song_title: '星星', song_style: '儿歌', lyrics_length: 40, seed: 123 }, // long: context shifts
+  // Songwriting controls: masks, word trie, backtracking, originality index, mood bias.
+  { task: 'generate_lyrics', song_title: '月光', structure: 'V C V C', rhyme_scheme: 'AABB', syllables: 7, mood: 'sad', keywords: ['月亮'], avoid: ['泪'], seed: 3 },
+  { task: 'generate_lyrics', song_title: 'Summer Rain', structure: 'V P C B C', rhyme_scheme: 'ABAB', syllables: 8, mood: 'happy', keywords: ['river'], avoid: ['love'], chorus: 'vary', seed: 4 },
 ];
-const label = (r) => `${r.song_title} / ${r.song_style} / ${r.lyrics_length} lines / seed ${r.seed}`;
+const label = (r) => `${r.song_title} / ${r.song_style ?? r.structure} / ${r.lyrics_length ?? r.rhyme_scheme} / seed ${r.seed}`;
 
 describe('wasm builds agree with each other', { skip, timeout: 600_000 }, () => {
   let st, mt1, mt4;
@@ -37,7 +40,7 @@ describe('wasm builds agree with each other', { skip, timeout: 600_000 }, () => 
       const a = await st.request(req);
       const b = await mt1.request(req);
       const c = await mt4.request(req);
-      assert.equal(a.lines.length, req.lyrics_length);
+      if (req.lyrics_length) assert.equal(a.lines.length, req.lyrics_length);
       assert.deepEqual(b.lines, a.lines);
       assert.deepEqual(c.lines, a.lines);
       assert.equal(b.lyrics, a.lyrics);
@@ -64,6 +67,21 @@ describe('native CLI agrees with wasm', { skip: noNative, timeout: 600_000 }, ()
       assert.deepEqual(a.lines, native.lines);
       assert.deepEqual(b.lines, native.lines);
       assert.equal(a.lyrics, native.lyrics);
+    });
+  }
+
+  for (const req of [
+    { task: 'generate_title', lyrics: '月亮代表我的心\n你问我爱你有多深\n我爱你有几分', count: 3, seed: 1 },
+    { task: 'generate_title', theme: 'summer rain', count: 3, seed: 5 },
+    { task: 'analyze_lyrics', lyrics: 'I am so happy today\nI cried alone in the dark' },
+    { task: 'edit_lyrics', song_title: 'Home', structure: 'V2 C2', rhyme_scheme: 'AA', syllables: 6, action: 'regenerate_unlocked',
+      lines: ['I walked along the road', 'And I carried my load', 'Come home to me tonight', 'Until the morning light'], locked: [1], seed: 8 },
+  ]) {
+    test(`native == wasm: ${req.task}`, async () => {
+      const { stdout } = await run(NATIVE_CLI, ['request', JSON.stringify(req), '--models', MODELS_DIR], { timeout: 120_000, maxBuffer: 1 << 26 });
+      const native = JSON.parse(stdout);
+      assert.ok(!native.error, JSON.stringify(native.error));
+      assert.deepEqual(await st.requestRaw(req), native);
     });
   }
 
