@@ -92,7 +92,9 @@ class Ctx {
  private:
   void shift() {
     ++shifts_;
-    const size_t budget = (size_t)n_ctx_ * 3 / 4;
+    // Keep half the context, so that several lines fit before the next shift (each one
+    // re-evaluates the kept window).
+    const size_t budget = (size_t)n_ctx_ / 2;
     size_t keep_from = line_starts_.empty() ? hist_.size() : line_starts_.back();
     if (keep_from > hist_.size()) keep_from = hist_.size();
     for (size_t k = line_starts_.size(); k-- > 0;) {
@@ -648,7 +650,8 @@ struct Writer {
   void write_line(int i) {
     const LinePlan& lp = plan.lines[i];
     const std::string label = plan.sections[lp.section].label + " line " + std::to_string(lp.in_section + 1);
-    const int room = zh ? (lp.syllables ? lp.syllables : 24) + 2 : std::min(m.config().n_ctx / 2, 7 * (lp.syllables ? lp.syllables : 14) + 12);
+    // Room for a typical line; a longer one shifts inside the line (Ctx keeps it whole).
+    const int room = zh ? (lp.syllables ? lp.syllables : 12) + 2 : std::min(m.config().n_ctx / 4, 4 * (lp.syllables ? lp.syllables : 10) + 8);
     ctx->ensure_room(room);
     ctx->begin_line();
     const size_t line_start = ctx->size();
