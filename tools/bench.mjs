@@ -5,6 +5,11 @@
 //
 //   node tools/bench.mjs [--models DIR|MODEL.json] [--tokens 128] [--reps 5] [--threads 2]
 //                        [--json out.json] [--no-native] [--no-mt] [--no-ort-threads]
+//                        [--only decode|songwriting] [--song-reps 5] [--no-browser]
+//
+// Two sections: decode (kernels vs ORT Web, per model) and songwriting (time to the first line and
+// to a whole 16-line song with every songwriting control on, per language: native, wasm in Node,
+// Chromium). --only picks one.
 //
 // Run it with `nice` on a shared machine; it warns when the load average says the numbers are noisy.
 import fs from 'node:fs';
@@ -20,11 +25,14 @@ const CHECK_STEPS = 32;
 const WARMUP_MS = 1000; // per in-process case, before the timed reps // teacher-forced logits check: prompt + this many steps
 const TARGET_ORT = 2.0; // ours (wasm st) / ORT Web (1 thread) tokens/s, at least
 const TARGET_NATIVE = 1.6; // native / wasm st tokens/s, at most
+const TARGET_FIRST_LINE_MS = 300; // songwriting: first streamed line, at most
+const TARGET_SONG_MS = 2000;      // songwriting: whole constrained 16-line song, at most
 
 // ------------------------------------------------------------------------------------ arguments
 function parseArgs(argv) {
   const a = { models: path.join(ROOT, 'models'), tokens: 128, reps: 5, threads: 2, json: null,
-              native: true, mt: true, ortThreads: true, child: null, prompt: null };
+              native: true, mt: true, ortThreads: true, child: null, prompt: null,
+              only: null, songReps: 5, browser: true, chromium: process.env.CHROMIUM || '/usr/bin/chromium' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => { if (i + 1 >= argv.length) die(`${k} needs a value`); return argv[++i]; };
@@ -37,6 +45,10 @@ function parseArgs(argv) {
     else if (k === '--no-native') a.native = false;
     else if (k === '--no-mt') a.mt = false;
     else if (k === '--no-ort-threads') a.ortThreads = false;
+    else if (k === '--only') { a.only = val(); if (!['decode', 'songwriting'].includes(a.only)) die('--only is decode or songwriting'); }
+    else if (k === '--song-reps') a.songReps = int(1);
+    else if (k === '--no-browser') a.browser = false;
+    else if (k === '--chromium') a.chromium = val();
     else if (k === '--child-ort') a.child = path.resolve(val()); // internal: ORT with --threads in its own process
     else if (k === '--prompt') a.prompt = val().split(',').map(Number); // internal, with --child-ort
     else if (k === '-h' || k === '--help') { usage(); process.exit(0); }
@@ -47,11 +59,15 @@ function parseArgs(argv) {
 function usage() {
   console.log(`usage: node tools/bench.mjs [--models DIR|MODEL.json] [--tokens N] [--reps N] [--threads N]
                           [--json FILE] [--no-native] [--no-mt] [--no-ort-threads]
+                          [--only decode|songwriting] [--song-reps N] [--no-browser] [--chromium PATH]
   --models   folder of tunesmith model manifests (*.json + .onnx), or one manifest (default: models/)
   --tokens   greedy decode steps after the ${PROMPT_LEN}-token prompt (default 128; capped at n_ctx - ${PROMPT_LEN})
   --reps     timed repetitions per case, after one warm-up; medians are reported (default 5)
   --threads  threads for the threaded cases (wasm mt, native, ORT Web) (default 2)
-  --json     also write every number to FILE`);
+  --json     also write every number to FILE
+  --only     run one section: decode (kernels vs ORT Web) or songwriting (constrained songs)
+  --song-reps timed songs per language and engine in the songwriting section (default 5)
+  --no-browser  songwriting without Chromium (default: /usr/bin/chromium or $CHROMIUM, via playwright-core)`);
 }
 function die(msg) { console.error(`bench: ${msg}`); process.exit(2); }
 
@@ -263,6 +279,161 @@ function runChildOrt(manifestFile, prompt, a) {
   });
 }
 
+// ------------------------------------------------------------------------------------ songwriting section
+// Time to the first streamed line and to a whole 16-line song with every songwriting control on,
+// per language, on a warm engine (the one-time load is reported apart): natively (a warm Engine in
+// bench/songwriting_native.cpp), in wasm in Node (createEngine, st and mt builds) and in Chromium
+// (bench/songwriting.html: the engine in the page's Web Worker, served cross-origin isolated by
+// tools/serve.mjs, and once without isolation).
+function songRequest(lang, seed) {
+  const zh = lang === 'zh';
+  return { task: 'generate_lyrics', song_title: zh ? '月光' : 'Summer Rain', structure: 'V C V C', rhyme_scheme: 'ABAB', syllables: 8,
+           mood: 'tender', keywords: [zh ? '月亮' : 'rain'], avoid: [zh ? '愁' : 'death'], originality: true, seed };
+}
+function songPlan(langs, reps) {
+  return Object.fromEntries(langs.map((l) => [l, { first: songRequest(l, 1000), warmup: [1001, 1002, 1003, 1004].map((k) => songRequest(l, k)),
+                                                   timed: Array.from({ length: reps }, (_, k) => songRequest(l, 1 + k)) }]));
+}
+const WARM = { minRuns: 3, minMs: 1500 };
+const medianOf = (xs) => { const v = xs.filter((x) => Number.isFinite(x)); return v.length ? median(v) : null; };
+
+async function nativeSongwriting(requests) {
+  const { buildRunner, NativeRunner } = await import(pathToFileURL(path.join(ROOT, 'bench/songwriting_native.mjs')).href);
+  const { warmUp } = await import(pathToFileURL(path.join(ROOT, 'bench/songwriting.mjs')).href);
+  const t0 = now();
+  const runner = new NativeRunner(buildRunner());
+  const out = { build: { variant: 'native', simd: 'SSE2', threads: 1 }, create_ms: now() - t0, langs: {} };
+  try {
+    for (const [lang, r] of Object.entries(requests)) {
+      const first = await runner.request(r.first);
+      await warmUp((q) => runner.request(q), r.warmup, { minRuns: 3, minMs: 500 });
+      const runs = [];
+      for (const q of r.timed) {
+        const x = await runner.request(q);
+        runs.push({ ms: x.ms, first_token_ms: x.ms_first_token, first_line_ms: x.ms_first_line, line_events: x.lines, lines: x.response.lines?.length ?? 0,
+                    all_met: x.response.constraints?.all_met ?? null, relaxations: x.response.relaxations?.length ?? 0, lyrics: x.response.lyrics ?? null,
+                    error: x.response.error ? `${x.response.error.code}: ${x.response.error.message}` : null });
+      }
+      out.langs[lang] = { first_request_ms: first.ms, first_request_error: first.response.error?.message ?? null, ms: medianOf(runs.map((x) => x.ms)),
+                          ms_min: Math.min(...runs.map((x) => x.ms)), first_line_ms: medianOf(runs.map((x) => x.first_line_ms)),
+                          first_token_ms: medianOf(runs.map((x) => x.first_token_ms)), runs: runs.map(({ lyrics, ...x }) => x), lyrics_first_timed: runs[0]?.lyrics ?? null };
+    }
+  } finally { runner.close(); }
+  return out;
+}
+
+function serveRepo(extra = []) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'tools/serve.mjs'), '--port', '0', '--quiet', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => { p.kill(); reject(new Error('tools/serve.mjs did not start in 15 s')); }, 15_000);
+    let out = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) { clearTimeout(timer); resolve({ url: m[1], stop: () => p.kill() }); }
+    });
+    p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`tools/serve.mjs exited (${code})`)); });
+  });
+}
+
+async function chromiumSongwriting(a, requests, isolated) {
+  let chromium;
+  try { ({ chromium } = await import('playwright-core')); } catch (e) { throw new Error(`cannot import playwright-core (${e.message}); run \`npm i\``); }
+  if (!fs.existsSync(a.chromium)) throw new Error(`no Chromium at ${a.chromium} (apt-get install chromium, or --chromium PATH)`);
+  const server = await serveRepo(isolated ? [] : ['--no-isolation']);
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-bench-'));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: a.chromium, headless: true, timeout: 60_000,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+             '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
+    });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.setDefaultTimeout(300_000);
+    await page.goto(`${server.url}bench/songwriting.html`);
+    await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30_000 }).catch(() => { throw new Error(`page did not start: ${problems.join('; ') || 'timeout'}`); });
+    const threads = isolated ? a.threads : 1;
+    const r = await page.evaluate(({ req, threads: t }) => window.songwritingBench({ createOptions: { threads: t }, requests: req, warmup: { minRuns: 3, minMs: 1500 } }), { req: requests, threads });
+    r.browser = await page.evaluate(() => navigator.userAgent);
+    if (problems.length) r.page_errors = problems;
+    return r;
+  } finally {
+    await context?.close().catch(() => {});
+    server.stop();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+async function songwritingSection(a, report, warn) {
+  const langs = ['zh', 'en'].filter((l) => fs.existsSync(path.join(ROOT, 'models', `lyrics-${l}.json`)));
+  if (!langs.length) { warn('songwriting: no models/lyrics-{zh,en}.json'); return; }
+  const requests = songPlan(langs, a.songReps);
+  const S = { targets: { first_line_ms_max: TARGET_FIRST_LINE_MS, song_ms_max: TARGET_SONG_MS },
+              request: Object.fromEntries(langs.map((l) => { const { seed, ...r } = songRequest(l, 0); return [l, r]; })),
+              protocol: `per engine: a fresh engine; the first request (seed 1000) loads the model, its originality index and the tables (one-time load); warm-up songs (seeds 1001-1004 in turn, at least 3 songs and 1.5 s; natively 0.5 s); then ${a.songReps} timed songs (seeds 1-${a.songReps}), medians reported`,
+              cases: {} };
+  report.songwriting = S;
+  console.log(`\n== songwriting: a 16-line song with every control on, per language; median of ${a.songReps} songs on a warm engine`);
+  for (const l of langs) console.log(`   ${l}: ${JSON.stringify(S.request[l])}`);
+  const cases = [];
+  if (a.songNative) cases.push(['native', 'native (1 thread)', () => nativeSongwriting(requests)]);
+  const { songwritingBench } = await import(pathToFileURL(path.join(ROOT, 'bench/songwriting.mjs')).href);
+  cases.push(['wasm_st', 'wasm st, Node', () => songwritingBench({ createOptions: { worker: false, variant: 'st' }, requests, warmup: WARM })]);
+  if (a.mt) cases.push([`wasm_mt_${a.threads}t`, `wasm mt, Node, ${a.threads} threads`, () => songwritingBench({ createOptions: { worker: false, variant: 'mt', threads: a.threads }, requests, warmup: WARM })]);
+  if (a.browser) {
+    cases.push(['chromium_isolated', 'Chromium, isolated', () => chromiumSongwriting(a, requests, true)]);
+    cases.push(['chromium_not_isolated', 'Chromium, no isolation', () => chromiumSongwriting(a, requests, false)]);
+  }
+  const fmt = (x, w = 7) => (x == null ? 'n/a' : x.toFixed(0)).padStart(w);
+  const W = 62;
+  console.log(`   ${'case'.padEnd(W)} ${langs.map((l) => `${l}: 1st line   song (min)      `).join('')}one-time: create + first request (${langs.join(', ')})`);
+  for (const [key, label, fn] of cases) {
+    let r;
+    try { r = await fn(); } catch (e) { warn(`songwriting ${label}: ${e.message}`); continue; }
+    const b = r.build || {};
+    const what = key === 'native' ? label : `${label} [${b.variant}${b.threads ? `, ${b.threads} thread${b.threads > 1 ? 's' : ''}` : ''}${b.simd ? ', SIMD' : ''}${r.crossOriginIsolated ? ', crossOriginIsolated' : ''}]`;
+    r.label = what;
+    S.cases[key] = r;
+    const cells = langs.map((l) => `${fmt(r.langs[l]?.first_line_ms, 8)} ms ${fmt(r.langs[l]?.ms, 6)} (${fmt(r.langs[l]?.ms_min, 0)}) ms`.padEnd(32)).join('');
+    console.log(`   ${what.padEnd(W)} ${cells}${r.create_ms.toFixed(0)} + ${langs.map((l) => (r.langs[l]?.first_request_ms ?? NaN).toFixed(0)).join(', ')} ms`);
+    for (const l of langs) for (const x of r.langs[l]?.runs || []) if (x.error) warn(`songwriting ${what} ${l}: ${x.error}`);
+  }
+  // Summary: targets per case and language, ratios, checks.
+  console.log('summary songwriting:');
+  for (const [key, r] of Object.entries(S.cases)) {
+    for (const l of langs) {
+      const x = r.langs[l];
+      if (!x) continue;
+      const fl = x.first_line_ms, ms = x.ms;
+      x.first_line_ok = fl != null && fl < TARGET_FIRST_LINE_MS;
+      x.song_ok = ms != null && ms < TARGET_SONG_MS;
+      console.log(`   ${r.label.padEnd(62)} ${l}: first line ${fmt(fl, 5)} ms (target < ${TARGET_FIRST_LINE_MS}) ${x.first_line_ok ? 'ok' : 'MISSED'}; song ${fmt(ms, 5)} ms (target < ${TARGET_SONG_MS}) ${x.song_ok ? 'ok' : 'MISSED'}`);
+    }
+  }
+  S.ratios = {};
+  const ratio = (p, q, l) => (S.cases[p]?.langs[l]?.ms && S.cases[q]?.langs[l]?.ms ? S.cases[p].langs[l].ms / S.cases[q].langs[l].ms : null);
+  for (const l of langs) {
+    S.ratios[l] = { wasm_st_over_native: ratio('wasm_st', 'native', l), chromium_over_wasm_st_node: ratio('chromium_isolated', 'wasm_st', l),
+                    chromium_isolated_over_not_isolated: ratio('chromium_isolated', 'chromium_not_isolated', l) };
+    const R = S.ratios[l], f = (x) => (x == null ? 'n/a' : `${x.toFixed(2)}x`);
+    console.log(`   ${l}: song time wasm st (Node) / native = ${f(R.wasm_st_over_native)}; Chromium isolated / wasm st (Node) = ${f(R.chromium_over_wasm_st_node)}; Chromium isolated / not isolated = ${f(R.chromium_isolated_over_not_isolated)}`);
+  }
+  // Same request, same seed: every engine must write the same song.
+  S.check = {};
+  for (const l of langs) {
+    const texts = Object.entries(S.cases).map(([k, r]) => [k, r.langs[l]?.lyrics_first_timed]).filter(([, t]) => t != null);
+    const same = texts.every(([, t]) => t === texts[0][1]);
+    const ev = Object.values(S.cases).map((r) => r.langs[l]?.runs?.[0]).filter(Boolean)[0];
+    S.check[l] = { same_song_in_all_cases: same, cases: texts.map(([k]) => k), line_events: ev?.line_events ?? null, lines: ev?.lines ?? null,
+                   all_met: Object.values(S.cases).every((r) => (r.langs[l]?.runs || []).every((x) => x.all_met === true)) };
+    console.log(`   check ${l}: seed 1 gives the same song in ${same ? 'every case' : 'NOT every case'} (${texts.map(([k]) => k).join(', ')}); constraints all met in every timed song: ${S.check[l].all_met ? 'yes' : 'no'}; line events ${ev?.line_events}/${ev?.lines} lines`);
+  }
+  for (const r of Object.values(S.cases)) for (const l of langs) if (r.langs[l]) delete r.langs[l].lyrics_first_timed;
+}
+
 // ------------------------------------------------------------------------------------ main
 function summarize(runs, steps) {
   if (!runs?.length) return null;
@@ -275,25 +446,8 @@ function summarize(runs, steps) {
   return out;
 }
 
-async function main() {
-  const a = parseArgs(process.argv.slice(2));
-  if (a.child) return childOrt(a);
-
-  const manifests = listManifests(a.models);
-  if (!manifests.length) die(`no tunesmith model manifests in ${a.models}`);
-  const report = { tool: 'tools/bench.mjs', date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length,
-                   loadavg_start: os.loadavg().map((x) => round(x)), onnxruntime_web: ortVersion(), args: { tokens: a.tokens, reps: a.reps, threads: a.threads },
-                   targets: { ours_vs_ort_web_min: TARGET_ORT, native_vs_wasm_max: TARGET_NATIVE }, builds: {}, models: [], warnings: [] };
-  const warn = (m) => { report.warnings.push(m); console.log(`warning: ${m}`); };
-  console.log(`tunesmith bench  ${report.date}  node ${process.version}  ${report.cores} cores (${report.cpu})  onnxruntime-web ${report.onnxruntime_web}`);
-  if (os.loadavg()[0] > report.cores * 0.75) warn(`load average ${os.loadavg()[0].toFixed(1)} on ${report.cores} cores: other work competes, numbers are noisy (threaded ones most)`);
-  const src = engineSources();
-  for (const t of ['dist/wasm/tunesmith-st.wasm', 'dist/wasm/tunesmith-mt.wasm', 'build/native/tunesmith_bench']) {
-    const s = staleness(path.join(ROOT, t), t.includes('native') ? [...src, path.join(ROOT, 'bench/bench_native.cpp')] : src);
-    if (s) warn(`${t} is older than ${s.slice(0, 3).join(', ')}${s.length > 3 ? ` (+${s.length - 3})` : ''}: rebuild for current numbers`);
-  }
-  if (a.native && !fs.existsSync(path.join(ROOT, 'build/native/tunesmith_bench'))) { warn('build/native/tunesmith_bench missing (cmake --build build/native --target tunesmith_bench): native cases skipped'); a.native = false; }
-
+// ------------------------------------------------------------------------------------ decode section
+async function decodeSection(a, report, manifests, warn) {
   const ort = await importOrt(1);
   const st = await loadWasm('st');
   // Two instances of the threaded build, one kept at 1 thread and one at --threads: the kernels'
@@ -454,6 +608,30 @@ async function main() {
     console.log(`   load: ORT Web create / ours loadModel      = ${fmt(R.load_ort_web_over_ours_st)}${R.cold_start_ort_web_over_ours_st ? ` (cold start: ${fmt(R.cold_start_ort_web_over_ours_st)})` : ''}${R.load_wasm_st_over_native ? `  (wasm / native load = ${fmt(R.load_wasm_st_over_native)})` : ''}`);
     report.models.push(M);
   }
+}
+
+async function main() {
+  const a = parseArgs(process.argv.slice(2));
+  if (a.child) return childOrt(a);
+
+  const manifests = listManifests(a.models);
+  if (!manifests.length) die(`no tunesmith model manifests in ${a.models}`);
+  const report = { tool: 'tools/bench.mjs', date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length,
+                   loadavg_start: os.loadavg().map((x) => round(x)), onnxruntime_web: ortVersion(), args: { tokens: a.tokens, reps: a.reps, threads: a.threads },
+                   targets: { ours_vs_ort_web_min: TARGET_ORT, native_vs_wasm_max: TARGET_NATIVE }, builds: {}, models: [], warnings: [] };
+  const warn = (m) => { report.warnings.push(m); console.log(`warning: ${m}`); };
+  console.log(`tunesmith bench  ${report.date}  node ${process.version}  ${report.cores} cores (${report.cpu})  onnxruntime-web ${report.onnxruntime_web}`);
+  if (os.loadavg()[0] > report.cores * 0.75) warn(`load average ${os.loadavg()[0].toFixed(1)} on ${report.cores} cores: other work competes, numbers are noisy (threaded ones most)`);
+  const src = engineSources();
+  for (const t of ['dist/wasm/tunesmith-st.wasm', 'dist/wasm/tunesmith-mt.wasm', 'build/native/tunesmith_bench']) {
+    const s = staleness(path.join(ROOT, t), t.includes('native') ? [...src, path.join(ROOT, 'bench/bench_native.cpp')] : src);
+    if (s) warn(`${t} is older than ${s.slice(0, 3).join(', ')}${s.length > 3 ? ` (+${s.length - 3})` : ''}: rebuild for current numbers`);
+  }
+  a.songNative = a.native; // the songwriting section's native case uses its own runner (bench/songwriting_native.cpp)
+  if (a.only !== 'songwriting' && a.native && !fs.existsSync(path.join(ROOT, 'build/native/tunesmith_bench'))) { warn('build/native/tunesmith_bench missing (cmake --build build/native --target tunesmith_bench): native cases skipped'); a.native = false; }
+
+  if (a.only !== 'songwriting') await decodeSection(a, report, manifests, warn);
+  if (a.only !== 'decode') await songwritingSection(a, report, warn);
   report.loadavg_end = os.loadavg().map((x) => round(x));
   if (a.json) {
     const clean = JSON.parse(JSON.stringify(report, (k, v) => (typeof v === 'number' ? round(v, 4) : v)));

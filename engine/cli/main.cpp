@@ -152,6 +152,8 @@ static json song_plan(const json& song) {
   }
   if (song.contains("language") && song["language"].is_string() && !song["language"].get<std::string>().empty()) plan["language"] = song["language"];
   if (song.contains("temperature") && song["temperature"].is_number()) plan["temperature"] = song["temperature"];
+  for (const char* k : {"top_k", "top_p", "repetition_penalty"})
+    if (song.contains(k) && song[k].is_number()) plan[k] = song[k];
   const json sections = song.contains("sections") && song["sections"].is_array() ? song["sections"] : json::array();
   const json lines = song.contains("lines") && song["lines"].is_array() ? song["lines"] : json::array();
   if (!sections.empty()) {
@@ -179,7 +181,7 @@ static json song_plan(const json& song) {
       }
     }
     plan["structure"] = structure;
-    if (vary) plan["chorus"] = "vary";
+    if (vary || song.value("chorus", json()) == "vary") plan["chorus"] = "vary";
   } else if (!lines.empty()) {
     plan["lyrics_length"] = lines.size();
   }

@@ -306,6 +306,9 @@ static json write_lyrics(Engine& eng, const json& req, const EventFn& on_event, 
   sr.apply(*model, p);
   json out = write_song(*model, p, plan, res, spec.get(), on_event);
   out["temperature"] = sr.temperature_used(*model);  // as requested (or the model default), not its float rounding
+  const json gen = model->manifest().value("generation", json::object());
+  out["top_p"] = sr.top_p >= 0 ? sr.top_p : gen.value("top_p", 0.95);
+  out["repetition_penalty"] = sr.rep >= 0 ? sr.rep : gen.value("repetition_penalty", 1.1);
   return out;
 }
 

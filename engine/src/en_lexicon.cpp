@@ -21,7 +21,7 @@ static bool word_chars_ok(std::string_view w) {
 }
 
 EnLexicon::EnLexicon(const Phonetics& ph, const std::string& words_text) {
-  std::unordered_set<std::string> allowed;
+  std::unordered_map<std::string, long> allowed;  // word -> count in the model's training text
   if (!words_text.empty()) {
     size_t pos = 0, line_no = 0;
     while (pos < words_text.size()) {
@@ -35,7 +35,7 @@ EnLexicon::EnLexicon(const Phonetics& ph, const std::string& words_text) {
       if (tab == std::string::npos || tab == 0 || !word_chars_ok(line.substr(0, tab)) ||
           line.find_first_not_of("0123456789", tab + 1) != std::string::npos || tab + 1 == line.size())
         throw Error("model_invalid", "word list line " + std::to_string(line_no) + " is not 'word<TAB>count'", {{"line", line_no}});
-      allowed.insert(line.substr(0, tab));
+      allowed[line.substr(0, tab)] = std::stol(line.substr(tab + 1, 12));
     }
     if (allowed.empty()) throw Error("model_invalid", "the word list has no words");
   }
@@ -97,7 +97,13 @@ EnLexicon::EnLexicon(const Phonetics& ph, const std::string& words_text) {
                                        "for", "with", "from", "as", "into", "upon", "onto", "their", "his", "my", "your",
                                        "our", "its", "whose", "which", "if", "than", "o", "ands", "thy", "ye", "an'",
                                        "th'", "o'", "'tis", "is", "are", "was", "were", "be", "am", "that's", "there's"};
+  // Line ends are heard most: with a word list, only words the verse uses at least 20 times may end
+  // a line (no "whan" or "ort" forced in by a rhyme), and no contraction ("they've").
   can_end_.assign(words_.size(), 1);
+  for (size_t w = 0; w < words_.size(); ++w) {
+    if (words_[w].find('\'') != std::string::npos) can_end_[w] = 0;
+    if (!allowed.empty() && allowed[words_[w]] < 20) can_end_[w] = 0;
+  }
   for (const char* w : kNoEnd) {
     const int id = find(w);
     if (id >= 0) can_end_[id] = 0;

@@ -352,8 +352,13 @@ SongPlan parse_song_plan(const json& req, const std::string& lang, uint64_t seed
     if (len > s.lines) {
       if (explicit_scheme[si])
         throw invalid("rhyme_scheme", "'" + sch + "' has " + std::to_string(len) + " lines but " + s.label + " has " + std::to_string(s.lines));
-      plan.notes.push_back("rhyme scheme '" + sch + "' is longer than " + s.label + " (" + std::to_string(s.lines) + " lines); it uses '" + sch.substr(0, s.lines) + "'");
-      sch = sch.substr(0, s.lines);
+      const std::string cut = sch.substr(0, s.lines);
+      bool repeats = false;
+      for (size_t a = 0; a < cut.size(); ++a)
+        if (cut[a] != 'X' && cut.find(cut[a], a + 1) != std::string::npos) repeats = true;
+      plan.notes.push_back("rhyme scheme '" + sch + "' is longer than " + s.label + " (" + std::to_string(s.lines) + " lines); it uses '" + cut + "'" +
+                           (repeats ? "" : ", so its lines are unrhymed"));
+      sch = cut;
     } else if (s.lines % len != 0) {
       if (explicit_scheme[si])
         throw invalid("rhyme_scheme", "'" + sch + "' (" + std::to_string(len) + " lines) does not divide " + s.label + " (" + std::to_string(s.lines) + " lines)");
@@ -445,6 +450,7 @@ SongPlan parse_song_plan(const json& req, const std::string& lang, uint64_t seed
   // Mood, keywords, avoid, originality.
   if (req.contains("mood") && !req["mood"].is_null()) {
     if (!req["mood"].is_string()) throw invalid("mood", "must be a string");
+    plan.mood_requested = req["mood"].get<std::string>();
     if (!canonical_mood(req["mood"].get<std::string>(), plan.mood))
       throw invalid("mood", "'" + req["mood"].get<std::string>() + "' is not a mood tunesmith knows (happy, sad, tender, defiant, calm; 快乐, 悲伤, 温柔, 倔强, 平静)");
   }

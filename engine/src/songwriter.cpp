@@ -157,6 +157,7 @@ struct Writer {
   std::unique_ptr<Ctx> ctx;
 
   // Song state.
+  size_t existing = 0;  // lines the request brought (edits); later ones are new
   std::vector<std::string> texts;
   std::vector<bool> written;
   std::vector<int> class_group;  // zh: 十三辙 group of each class, 0 unset
@@ -343,6 +344,8 @@ struct Writer {
         }
         // No character three times running (reduplication such as 依依 stays possible).
         if (ok && line_cps.size() >= 2 && line_cps.back() == tok_cp[t.id] && line_cps[line_cps.size() - 2] == tok_cp[t.id]) ok = false;
+        // ...and no character more than twice in a line (no 兮之兮兮之 chant).
+        if (ok && line_cps.size() >= 2 && std::count(line_cps.begin(), line_cps.end(), tok_cp[t.id]) >= 2) ok = false;
         // The mood bias fades for characters the song already has, so it colours word choice
         // instead of repeating one word.
         if (ok && !zh_bias.empty()) t.logit += zh_bias[t.id] / (1.0f + 2.0f * (float)zh_uses[t.id]);
@@ -832,6 +835,7 @@ json write_song(const GptModel& model, const LyricsParams& p, const SongPlan& pl
   w.written.assign(N, false);
   std::vector<bool> to_write(N, true);
   if (edit) {
+    w.existing = edit->lines.size();
     to_write = edit->write;
     for (int i = 0; i < N; ++i)
       if (!to_write[i]) w.texts[i] = i < (int)edit->lines.size() ? edit->lines[i] : "";
@@ -848,6 +852,7 @@ json write_song(const GptModel& model, const LyricsParams& p, const SongPlan& pl
     if (lp.repeat_of >= 0) {
       w.texts[i] = w.texts[lp.repeat_of];
       w.feed_line(w.texts[i]);
+      if (!to_write[lp.repeat_of] && i < (int)w.existing) continue;  // a kept repeat of a kept line is not news
     } else if (to_write[i]) {
       w.write_line(i);
     } else {
@@ -860,9 +865,18 @@ json write_song(const GptModel& model, const LyricsParams& p, const SongPlan& pl
                 {"repeat_of", lp.repeat_of >= 0 ? json(lp.repeat_of) : json(nullptr)}});
     }
   }
-  // Repeats after the last written line copy their (possibly new) originals.
-  for (int i = last_to_write + 1; i < N; ++i)
-    if (plan.lines[i].repeat_of >= 0) w.texts[i] = w.texts[plan.lines[i].repeat_of];
+  // Repeats after the last written line copy their (possibly new) originals, with their line
+  // events; kept lines after it stay as they are.
+  for (int i = last_to_write + 1; i < N; ++i) {
+    const LinePlan& lp = plan.lines[i];
+    if (lp.repeat_of < 0 || (!to_write[lp.repeat_of] && i < (int)w.existing)) continue;  // kept lines are not news
+    w.texts[i] = w.texts[lp.repeat_of];
+    if (on_event) {
+      const SectionPlan& s = plan.sections[lp.section];
+      on_event({{"event", "line"}, {"index", i}, {"text", w.texts[i]}, {"section", s.name}, {"label", s.label},
+                {"repeat_of", lp.repeat_of >= 0 ? json(lp.repeat_of) : json(nullptr)}});
+    }
+  }
 
   // ------------------------------------------------------------------ response
   const Phonetics& ph = *res.phonetics;
@@ -886,7 +900,7 @@ json write_song(const GptModel& model, const LyricsParams& p, const SongPlan& pl
                {"label", s.label}, {"line_in_section", lp.in_section}, {"syllables", syl},
                {"target_syllables", lp.syllables ? json(lp.syllables) : json(nullptr)}, {"rhyme", rhyme_json(w, lp, text)},
                {"repeat_of", lp.repeat_of >= 0 ? json(lp.repeat_of) : json(nullptr)}};
-    if (edit && (to_write[i] || (lp.repeat_of >= 0 && to_write[lp.repeat_of]))) edited.push_back(i);
+    if (edit && (to_write[i] || (lp.repeat_of >= 0 && (to_write[lp.repeat_of] || i >= (int)w.existing)))) edited.push_back(i);
     out_lines.push_back(jl);
     all += (i ? "\n" : "") + text;
   }
@@ -949,13 +963,17 @@ json write_song(const GptModel& model, const LyricsParams& p, const SongPlan& pl
       {"sections", plan.describe()},
       {"language", lang},
       {"style", style_j},
-      {"mood", plan.mood.empty() ? json(nullptr) : json{{"used", plan.mood}}},
+      {"mood", plan.mood.empty() ? json(nullptr) : json{{"requested", plan.mood_requested}, {"used", plan.mood}}},
+      {"chorus", plan.vary_chorus ? "vary" : "repeat"},
       {"constraints", constraints},
       {"relaxations", relaxations},
       {"originality", orig},
       {"model", {{"name", model.name()}, {"version", man.value("version", "")}, {"sha256", man.value("sha256", "")}}},
       {"seed", p.seed},
       {"temperature", p.temperature},
+      {"top_k", p.top_k},
+      {"top_p", p.top_p},
+      {"repetition_penalty", p.repetition_penalty},
       {"sampler", w.chain.describe()},
       {"tokens_generated", w.tokens_generated},
       {"backtracks", w.backtracks},

@@ -82,13 +82,15 @@ async function generateOnPage(context, url, { screenshot } = {}) {
   // Record the line count after every DOM change: streaming means it grows 1, 2, 3, ...
   await page.evaluate(() => {
     window.__counts = [];
-    new MutationObserver(() => window.__counts.push(document.querySelectorAll('#output li').length))
-      .observe(document.getElementById('output'), { childList: true });
+    new MutationObserver(() => {
+      const n = document.querySelectorAll('#output li.line').length;
+      if (window.__counts.at(-1) !== n) window.__counts.push(n);
+    }).observe(document.getElementById('output'), { childList: true, subtree: true });
   });
   await page.click('#generate');
   await page.waitForFunction(() => /完成 Done/.test(document.getElementById('status').textContent) || !document.getElementById('error').hidden, null, { timeout: 120_000 });
   assert.equal(await page.isHidden('#error'), true, await page.textContent('#error'));
-  const lines = await page.$$eval('#output li', (lis) => lis.map((li) => li.textContent));
+  const lines = await page.$$eval('#output li.line .text', (els) => els.map((e) => e.textContent));
   const counts = await page.evaluate(() => window.__counts);
   const copyEnabled = await page.isEnabled('#copy');
   if (screenshot) {
@@ -167,6 +169,128 @@ describe('lyrics page in Chromium', { skip, timeout: 300_000 }, () => {
       await r.page.waitForFunction(() => /完成 Done/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
       assert.equal(await r.page.isHidden('#error'), true);
       assert.equal((await r.page.$$('#output li')).length, 2);
+    } finally {
+      await browser.close();
+      server.stop();
+    }
+  });
+});
+
+// Songwriting controls on the page: a structured rhymed song drawn by section with rhyme and
+// syllable badges, then the editing loop (lock, rewrite unlocked, rewrite one line, undo/redo,
+// continue), title suggestions and mood, all through the engine in the page's worker.
+const SONG = { title: '春雨', structure: 'V C V C', rhyme: 'AABB', syllables: 7, seed: 5 };
+
+describe('songwriting controls in Chromium', { skip, timeout: 300_000 }, () => {
+  let root, expected;
+  before(async () => {
+    root = serveRoot();
+    const engine = await createEngine(engineOptions());
+    try {
+      expected = await engine.generateLyrics({ title: SONG.title, style: '流行音乐', structure: SONG.structure, rhyme_scheme: SONG.rhyme, syllables: SONG.syllables, seed: SONG.seed, temperature: 0.6 });
+    } finally { await engine.close(); }
+  });
+  after(() => { if (root !== ROOT) fs.rmSync(root, { recursive: true, force: true }); });
+
+  test('structure + rhyme: sections, badges; lock, rewrite unlocked, rewrite a line, undo/redo, continue, titles, mood', async () => {
+    const server = await serve(root);
+    const browser = await launch();
+    try {
+      const page = await browser.context.newPage();
+      const problems = [];
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+      page.setDefaultTimeout(60_000);
+      await page.goto(server.url);
+      await page.waitForFunction(() => !document.getElementById('generate').disabled || !document.getElementById('error').hidden);
+      let ops = 0;
+      // Every engine action bumps body[data-ops] when it has finished (and re-enables the buttons).
+      const act = async (fn) => {
+        ops += 1;
+        await fn();
+        await page.waitForFunction((n) => Number(document.body.dataset.ops) >= n, ops, { timeout: 120_000 });
+        assert.equal(await page.isHidden('#error'), true, await page.textContent('#error'));
+      };
+      const texts = () => page.$$eval('#output li.line .text', (els) => els.map((e) => e.textContent));
+
+      await page.fill('#title', SONG.title);
+      await page.fill('#structure', SONG.structure);
+      assert.equal(await page.isDisabled('#lines'), true, 'a structure sets the line count');
+      await page.selectOption('#rhyme', SONG.rhyme);
+      await page.fill('#syllables', String(SONG.syllables));
+      await page.fill('#seed', String(SONG.seed));
+      await act(() => page.click('#generate'));
+
+      // Drawn by section, as the engine wrote it (same as Node for the same request).
+      const song0 = await texts();
+      assert.deepEqual(song0, expected.lines.map((l) => l.text));
+      assert.deepEqual(await page.$$eval('#output .section-label', (hs) => hs.filter((h) => !h.hidden).map((h) => h.textContent)),
+        ['Verse 1', 'Chorus 1', 'Verse 2', 'Chorus 2']);
+      const rhymes = await page.$$eval('#output li.line .badge.rhyme', (bs) => bs.map((b) => b.textContent));
+      assert.equal(rhymes.length, 16);
+      rhymes.forEach((r, i) => assert.match(r, new RegExp(`^${'AABB'[i % 4]} · \\S+$`), r));
+      assert.deepEqual(rhymes, expected.lines.map((l) => `${l.rhyme.class} · ${l.rhyme.key}`));
+      const syl = await page.$$eval('#output li.line .badge.syl', (bs) => bs.map((b) => b.textContent));
+      assert.deepEqual(syl, expected.lines.map((l) => (l.syllables === 7 ? '7字' : `${l.syllables}字 ≠ 7`)));
+      assert.equal(await page.isVisible('#remarks'), true);
+
+      // Lock line 0, rewrite the unlocked lines: line 0 stays, others change (a fresh seed).
+      await page.click('li.line[data-index="0"] button.lock');
+      assert.equal(await page.getAttribute('li.line[data-index="0"] button.lock', 'aria-pressed'), 'true');
+      await act(() => page.click('#regen-unlocked'));
+      const song1 = await texts();
+      assert.equal(song1.length, 16);
+      assert.equal(song1[0], song0[0], 'the locked line changed');
+      assert.ok(song1.some((t, i) => t !== song0[i]), 'no unlocked line changed');
+      assert.equal(await page.getAttribute('li.line[data-index="0"] button.lock', 'aria-pressed'), 'true', 'the lock survives the edit');
+
+      // Rewrite line 2 from the keyboard (its ↻ button): only that line changes.
+      await page.focus('li.line[data-index="2"] button.regen');
+      await act(() => page.keyboard.press('Enter'));
+      const song2 = await texts();
+      assert.notEqual(song2[2], song1[2], 'line 2 was not rewritten');
+      song2.forEach((t, i) => { if (i !== 2) assert.equal(t, song1[i], `line ${i} changed`); });
+      assert.ok(await page.evaluate(() => document.activeElement?.matches('li.line[data-index="2"] button.regen')), 'focus left the line');
+
+      // Undo twice -> the first song; redo -> the second.
+      await page.click('#undo');
+      assert.deepEqual(await texts(), song1);
+      await page.click('#undo');
+      assert.deepEqual(await texts(), song0);
+      assert.equal(await page.isDisabled('#undo'), true);
+      await page.click('#redo');
+      assert.deepEqual(await texts(), song1);
+      await page.click('#redo');
+      assert.deepEqual(await texts(), song2);
+
+      // Continue with a chorus: it repeats Chorus 1 under a new heading.
+      await page.selectOption('#append', 'C');
+      await act(() => page.click('#continue'));
+      const song3 = await texts();
+      assert.equal(song3.length, 20);
+      assert.deepEqual(song3.slice(0, 16), song2);
+      assert.deepEqual(song3.slice(16), song2.slice(4, 8));
+      assert.ok((await page.$$eval('#output .section-label', (hs) => hs.map((h) => h.textContent))).includes('Chorus 3'));
+
+      // Title suggestions from the lyrics; clicking one sets the title field.
+      await act(() => page.click('#suggest-titles'));
+      const titles = await page.$$eval('#title-list button', (bs) => bs.map((b) => b.textContent));
+      assert.ok(titles.length >= 1, 'no title suggested');
+      await page.click('#title-list button >> nth=0');
+      assert.equal(await page.inputValue('#title'), titles[0]);
+
+      // Mood: the whole song's label and valence, and a label per line.
+      await act(() => page.click('#analyze'));
+      assert.match(await page.textContent('#mood-panel'), /Overall: \S+ (happy|sad|tender|defiant|calm|neutral) · 效价 valence [+-]\d\.\d\d/);
+      assert.equal((await page.$$('#output li.line .badge.mood')).length, 20);
+
+      fs.mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: path.join(SHOTS, 'lyrics-controls.png'), fullPage: true, animations: 'disabled' });
+      await page.setViewportSize({ width: 390, height: 844 });
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the page scrolls sideways on a phone');
+      await page.screenshot({ path: path.join(SHOTS, 'lyrics-controls-phone.png'), fullPage: true, animations: 'disabled' });
+      assert.deepEqual(problems, []);
+      assertLocalOnly(browser.requests, server.url);
     } finally {
       await browser.close();
       server.stop();

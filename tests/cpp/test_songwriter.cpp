@@ -347,3 +347,13 @@ TEST(EnLexicon, TrieMasksAndWordList) {
   EXPECT_EQ(lex->find("waugh"), -1);  // in the table, but not a word the model's verse uses
   EXPECT_THROW(EnLexicon(ph(), "bad line without tab\n"), Error);
 }
+
+TEST(Songwriter, EveryLineIsStreamedOnceIncludingTrailingRepeats) {
+  std::vector<int> seen;
+  json r = json::parse(engine().request(
+      json{{"task", "generate_lyrics"}, {"song_title", "Rain"}, {"structure", "V C V C"}, {"seed", 1}}.dump(),
+      [&](const json& ev) { if (ev["event"] == "line") seen.push_back(ev["index"].get<int>()); }));
+  ASSERT_FALSE(r.contains("error")) << r.dump();
+  ASSERT_EQ(seen.size(), 16u);
+  for (int i = 0; i < 16; ++i) EXPECT_EQ(seen[i], i);
+}

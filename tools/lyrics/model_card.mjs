@@ -3,7 +3,10 @@
 // engine itself generates (native CLI, fixed seeds), so every number and sample in the card can be
 // reproduced with the command printed next to it.
 //
-// usage: node tools/lyrics/model_card.mjs lyrics-zh [--bench bench.json]
+// usage: node tools/lyrics/model_card.mjs lyrics-zh [--bench bench.json]... [--eval]
+//
+// The "Measured quality (songwriting controls)" section is build/eval/lyrics-eval-<lang>.md, written
+// by tools/lyrics/eval.mjs; it is (re)made here when missing, older than the model, or with --eval.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -11,9 +14,12 @@ import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const name = process.argv[2];
-if (!name) { console.error('usage: model_card.mjs MODEL_NAME [--bench bench.json]'); process.exit(2); }
-const benchIdx = process.argv.indexOf('--bench');
-const bench = benchIdx > 0 ? JSON.parse(fs.readFileSync(process.argv[benchIdx + 1], 'utf8')) : null;
+if (!name) { console.error('usage: model_card.mjs MODEL_NAME [--bench bench.json] [--eval]'); process.exit(2); }
+// --bench may be given more than once (e.g. a full run for decode speed and an `--only songwriting`
+// run): decode numbers come from the first file that has them, songwriting from the first with those.
+const benches = process.argv.flatMap((x, i) => (x === '--bench' && process.argv[i + 1] ? [JSON.parse(fs.readFileSync(process.argv[i + 1], 'utf8'))] : []));
+const bench = benches.find((b) => b.models?.length) || null;
+const swBench = benches.find((b) => b.songwriting?.cases) || null;
 const man = JSON.parse(fs.readFileSync(path.join(repo, 'models', name + '.json'), 'utf8'));
 const cli = path.join(repo, 'build/native/tunesmith');
 const lang = man.language;
@@ -40,7 +46,20 @@ const requests = lang === 'zh'
       { song_title: 'Thunder Road', song_style: 'rock', lyrics_length: 8, seed: 6 },
     ];
 
-const a = man.architecture, t = man.training, m = man.metrics;
+const a = man.architecture, t = man.training, m = man.metrics, pm = man.previous_metrics;
+
+// The evaluation's markdown for this language (rerun when missing or older than the model files).
+const evalMd = path.join(repo, 'build/eval', `lyrics-eval-${lang}.md`);
+const evalCmd = `node tools/lyrics/eval.mjs --lang ${lang}`;
+function evalSection() {
+  const modelFiles = [path.join(repo, 'models', name + '.json'), path.join(repo, 'models', man.file)];
+  const stale = !fs.existsSync(evalMd) || modelFiles.some((f) => fs.existsSync(f) && fs.statSync(f).mtimeMs > fs.statSync(evalMd).mtimeMs);
+  if (stale || process.argv.includes('--eval')) {
+    console.log(`running ${evalCmd} ...`);
+    execFileSync(process.execPath, [path.join(repo, 'tools/lyrics/eval.mjs'), '--lang', lang, '--json', path.join(repo, 'build/eval', `lyrics-eval-${lang}.json`)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  return fs.readFileSync(evalMd, 'utf8').trim();
+}
 const lines = [];
 const P = (s = '') => lines.push(s);
 P(`# Model card: ${man.name} (${lang === 'zh' ? 'Chinese' : 'English'} lyrics), version ${man.version}`);
@@ -63,8 +82,8 @@ P('## Tokenization and why');
 if (lang === 'zh') {
   P(`One token per character (${a.vocab_size - 6 - Object.keys(man.styles).length} characters that occur at least twice in training, covering`);
   P(`${(m.vocab_coverage_train * 100).toFixed(2)}% of training text; rarer ones map to <unk>). In Chinese a character is a syllable, which is the`);
-  P('unit songwriters count (syllables per line) and rhyme on (the final character), so the constraints of the next');
-  P('issue act directly on tokens. Word tokenization of classical text needs a segmenter that does not exist offline');
+  P('unit songwriters count (syllables per line) and rhyme on (the final character), so the songwriting controls');
+  P('(rhyme scheme, syllables per line) act directly on tokens. Word tokenization of classical text needs a segmenter that does not exist offline');
   P('here, and a subword vocabulary would split the rhyme syllable. Cost: one decode step per character.');
 } else {
   P(`One token per character (${a.vocab_size - 6 - Object.keys(man.styles).length} printable ASCII characters; the corpus is folded to ASCII). The`);
@@ -93,6 +112,10 @@ P();
 P('## Held-out metrics');
 P(`- bits per character: **${m.valid_bits_per_char}** (per-character perplexity ${m.valid_perplexity_per_char}), over ${m.valid_chars_evaluated.toLocaleString('en')} characters of`);
 P(`  ${m.valid_songs_evaluated} held-out songs (lines, line breaks and the end token; the header is given).`);
+if (pm) {
+  P(`- previous version${pm.version ? ` (${pm.version})` : ''}: ${pm.valid_bits_per_char} bits per character (perplexity ${pm.valid_perplexity_per_char})${pm.valid_chars_evaluated ? `, over ${pm.valid_chars_evaluated.toLocaleString('en')} characters` : ''}:`);
+  P(`  ${pm.valid_bits_per_char > m.valid_bits_per_char ? 'this version is better' : pm.valid_bits_per_char < m.valid_bits_per_char ? 'this version is worse' : 'no change'} by ${Math.abs(pm.valid_bits_per_char - m.valid_bits_per_char).toFixed(4)} bits per character${pm.valid_songs_evaluated === m.valid_songs_evaluated ? '' : ' (held-out sets differ in size; compare with care)'}.`);
+}
 if (m.final_train_loss_nats != null) P(`- final training loss: ${m.final_train_loss_nats} nats/char (${(m.final_train_loss_nats / Math.LN2).toFixed(3)} bits): the gap to held-out shows little overfitting.`);
 const bm = bench?.models?.find((x) => x.name === man.name);
 if (bm) {
@@ -101,6 +124,23 @@ if (bm) {
   P(`  ours in wasm ${tps('wasm_st')} tokens/s, ONNX Runtime Web ${tps('ort_web_1t')} tokens/s on the same file`);
   P(`  (${(d.wasm_st.tokens_per_s / d.ort_web_1t.tokens_per_s).toFixed(2)}x), native ${tps('native_1t')} tokens/s (${(d.native_1t.tokens_per_s / d.wasm_st.tokens_per_s).toFixed(2)}x wasm).`);
 }
+const sw = swBench?.songwriting;
+if (sw) {
+  const row = (k) => sw.cases[k]?.langs?.[lang];
+  const parts = [['native', 'native'], ['wasm_st', 'wasm (Node, single-thread)'], ['chromium_isolated', 'Chromium']]
+    .filter(([k]) => row(k)).map(([k, label]) => `${label} ${Math.round(row(k).first_line_ms)} ms to the first line, ${Math.round(row(k).ms)} ms to the whole song`);
+  if (parts.length) {
+    P(`- songwriting (\`node tools/bench.mjs --only songwriting\`, ${swBench.date.slice(0, 10)}, load average ${swBench.loadavg_start?.[0] ?? '?'}): a 16-line song with every control on`);
+    P(`  (\`${JSON.stringify(sw.request[lang])}\`, warm engine, median): ${parts.join('; ')}.`);
+  }
+}
+P();
+P('## Measured quality (songwriting controls)');
+P();
+P(`Reproduce with \`${evalCmd}\` (writes build/eval/lyrics-eval-${lang}.md and .json; needs build/native or dist/wasm,`);
+P('and build/data for the copy check). What each number means: tools/lyrics/eval.mjs and docs/lyrics-controls.md.');
+P();
+P(evalSection());
 P();
 P('## Samples');
 P('Produced by the engine itself: `build/native/tunesmith request \'<request>\'` (the same request and seed give');
@@ -125,7 +165,8 @@ if (lang === 'zh') {
   P('- Styles are unbalanced: 诗经 styles (feng 160, ya 105, song 40 poems) are barely learned; "hymn" and "folk"');
   P('  requests are therefore weak. "rock" maps to 元曲 by analogy (colloquial, vigorous), not by genre.');
   P('- Voice and values are those of pre-modern male literati: gender roles, court and military themes, and');
-  P('  classical allusions are over-represented. Rhyme and tone patterns are not enforced (next issue).');
+  P('  classical allusions are over-represented. Rhyme (十三辙) and line length are enforced by the songwriting');
+  P('  controls, tone patterns (平仄) are not; a forced rhyme character often ends a line awkwardly.');
   P('- Small model, short training: lines are often grammatical fragments and meaning drifts across lines.');
 } else {
   P('- Trained on public-domain poetry (mostly 19th-century British/American; 558 authors, Cawein, Herrick and');
@@ -134,8 +175,10 @@ if (lang === 'zh') {
   P('  children), so they are noisy; 73% of the corpus is the catch-all `poem` style.');
   P('- Authors are overwhelmingly white, male and Anglo; religious (Christian) and nationalist themes occur.');
   P('- Character-level and small: spelling is mostly right but invented words occur, and sense drifts after a few');
-  P('  lines. Rhyme, meter and syllable counts are not enforced (next issue).');
+  P('  lines. Rhyme and syllable counts are enforced by the songwriting controls (CMUdict), meter (stress patterns)');
+  P('  is not; forced rhymes pull in odd words.');
 }
-P('- Lines may echo training text; an originality filter (n-gram index) is planned, not yet in place.');
+P(`- Copies: with \`originality\` on (the default) the engine blocks every run of ${lang === 'zh' ? '8 characters' : '6 words'} found in the training text`);
+P('  (docs/originality.md); near copies, shorter runs and paraphrase pass. See the measured copy rates above.');
 fs.writeFileSync(path.join(repo, 'models', name + '.md'), lines.join('\n') + '\n');
 console.log('wrote models/' + name + '.md');

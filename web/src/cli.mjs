@@ -1,20 +1,32 @@
 #!/usr/bin/env node
 // tunesmith command line (the npm package's bin): builds one request object and hands it to the
 // engine; all validation of values happens in C++. Exit code 1 with {"error":...} on stderr for
-// bad input or an engine error.
-//   tunesmith lyrics --title T [--style S] [--lines N] [--lang zh|en] [--seed N] [--temperature X] [--json]
-//   tunesmith request '<json>'        (or the JSON on stdin when no argument is given)
-//   tunesmith info
-//   common: [--models DIR (default $TUNESMITH_MODELS or the package's models/)] [--threads N|auto]
-//   ($TUNESMITH_WASM_DIR overrides the package's dist/wasm/)
-// Same syntax as the native CLI (engine/cli/main.cpp).
-import { createEngine } from './index.mjs';
+// bad input or an engine error. Same syntax and the same stdout as the native CLI
+// (engine/cli/main.cpp); USAGE below is the reference.
+// ($TUNESMITH_MODELS / $TUNESMITH_WASM_DIR override the package's models/ and dist/wasm/.)
+import fs from 'node:fs';
+import { createEngine, editRequest } from './index.mjs';
 
 const USAGE = `usage:
-  tunesmith lyrics --title T [--style S] [--lines N] [--lang zh|en] [--seed N] [--temperature X] [--json]
+  tunesmith lyrics --title T [--style S] [--lines N] [--lang zh|en] [--seed N] [--temperature X]
+      [--top-k N] [--top-p X] [--repetition-penalty X]
+      [--structure "V C V C B C"] [--rhyme ABAB | --rhyme verse:ABAB,chorus:AABB]
+      [--syllables N | N,N,... (one per line) | verse:N,chorus:N] [--mood M]
+      [--keywords a,b] [--avoid a,b] [--chorus repeat|vary] [--no-originality] [--json]
+  tunesmith edit --song FILE.json (--regenerate-line I | --regenerate-unlocked [--lock I,J,...]
+      | --continue [--append "C"]) [--chorus repeat|vary] [--seed N] [--json]
+      FILE.json (- = stdin) is the output of "lyrics --json" or "edit --json". Its plan is sent
+      again with its lines: title, style, language, temperature, each section with its rhyme
+      scheme and line lengths, mood, keywords, avoid, originality (not top-k/top-p/penalty; give
+      --chorus vary again if no chorus repeated yet). Line indices start at 0.
+  tunesmith title (--lyrics-file F | --theme T) [--count N] [--lang zh|en] [--style S] [--seed N] [--json]
+  tunesmith analyze-lyrics FILE|- [--lang zh|en] [--json]
   tunesmith request ['<json>']     (reads the request JSON from stdin when no argument is given)
   tunesmith info
-options for all: --models DIR  --threads N|auto`;
+options for all: --models DIR  --threads N|auto
+Output without --json: lyrics as they are written, with [Section] headers when --structure is
+given (edit: always); notes and relaxed constraints on stderr; title: one title a line;
+analyze-lyrics: mood, valence and text of each line, then the whole song's.`;
 
 class UsageError extends Error {}
 
@@ -24,13 +36,47 @@ const LYRICS_FLAGS = {
   lang: ['language', 'text'], language: ['language', 'text'], seed: ['seed', 'int'],
   temperature: ['temperature', 'num'], 'top-k': ['top_k', 'int'], 'top-p': ['top_p', 'num'],
   'repetition-penalty': ['repetition_penalty', 'num'],
+  structure: ['structure', 'text'], rhyme: ['rhyme_scheme', 'scheme'], syllables: ['syllables', 'syllables'],
+  mood: ['mood', 'text'], keywords: ['keywords', 'list'], avoid: ['avoid', 'list'], chorus: ['chorus', 'text'],
 };
+const EDIT_FLAGS = { song: 'text', 'regenerate-line': 'text', lock: 'text', append: 'text', chorus: 'text', seed: 'text' };
+const TITLE_FLAGS = { 'lyrics-file': 'text', theme: 'text', count: 'text', lang: 'text', language: 'text', style: 'text', seed: 'text' };
+const ANALYZE_FLAGS = { lang: 'text', language: 'text' };
 const COMMON_FLAGS = { models: 'text', threads: 'text' };
+
+// Only spaces and tabs are trimmed (like the engine and the native CLI).
+const trim = (s) => s.replace(/^[ \t]+|[ \t]+$/g, '');
+// Comma lists: ',' and the Chinese '，' and '、'; empty items are dropped.
+const splitList = (s) => s.split(/[,，、]/).map(trim).filter((x) => x !== '');
+
+function toInt(flag, s) {
+  if (!/^[-+]?\d+$/.test(trim(s))) throw new UsageError(`--${flag} needs an integer, got ${JSON.stringify(s)}`);
+  return Number(trim(s));
+}
 
 function toValue(flag, kind, s) {
   if (kind === 'text') return s;
-  const re = kind === 'int' ? /^[-+]?\d+$/ : /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
-  if (!re.test(s.trim())) throw new UsageError(`--${flag} needs ${kind === 'int' ? 'an integer' : 'a number'}, got ${JSON.stringify(s)}`);
+  if (kind === 'int') return toInt(flag, s);
+  if (kind === 'list') return splitList(s);
+  if (kind === 'scheme' || kind === 'syllables') {
+    const items = splitList(s);
+    if (items.some((x) => x.includes(':'))) { // by section name: verse:ABAB,chorus:AABB
+      const obj = {};
+      for (const item of items) {
+        const at = item.indexOf(':');
+        if (at <= 0) throw new UsageError(`--${flag}: ${JSON.stringify(item)} is not section:value`);
+        const name = trim(item.slice(0, at)), v = trim(item.slice(at + 1));
+        obj[name] = kind === 'scheme' ? v : toInt(flag, v);
+      }
+      return obj;
+    }
+    if (kind === 'scheme') return s;
+    if (!items.length) throw new UsageError(`--${flag} needs an integer or a comma list of integers`);
+    const nums = items.map((x) => toInt(flag, x));
+    return nums.length === 1 && !/[,，、]/.test(s) ? nums[0] : nums;
+  }
+  const re = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+  if (!re.test(s.trim())) throw new UsageError(`--${flag} needs a number, got ${JSON.stringify(s)}`);
   return Number(s);
 }
 
@@ -58,14 +104,88 @@ function parseFlags(argv, known, bools) {
   return { flags: out, positional };
 }
 
-async function readStdin() {
-  if (process.stdin.isTTY) throw new UsageError('request: give the request JSON as an argument or on stdin');
+async function readStdin(what) {
+  if (process.stdin.isTTY) throw new UsageError(`${what}: give it as an argument or on stdin`);
   const chunks = [];
   for await (const c of process.stdin) chunks.push(c);
   return Buffer.concat(chunks).toString('utf8');
 }
 
+async function readText(file, what) {
+  if (file === '-') return readStdin(what);
+  try { return fs.readFileSync(file, 'utf8'); } catch (err) { throw new UsageError(`${what}: cannot read ${file}: ${err.code || err.message}`); }
+}
+
 const fail = (error) => { process.stderr.write(`${JSON.stringify({ error })}\n`); process.exitCode = 1; };
+const noPositional = (positional) => { if (positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`); };
+
+// ------------------------------------------------------------------------------ human output
+// Kept identical to the native CLI's (engine/cli/main.cpp).
+
+/** Prints a song's lines (streamed line events first, then whatever the final response adds). */
+function songPrinter(write, headers) {
+  let next = 0, label = null, any = false;
+  const print = (l) => {
+    if (headers && l.label && l.label !== label) {
+      write(`${any ? '\n' : ''}[${l.label}]\n`);
+      label = l.label;
+    }
+    write(`${l.text}\n`);
+    any = true;
+    next = l.index + 1;
+  };
+  return {
+    onEvent: (ev) => { if (ev.event === 'line' && ev.index === next) print(ev); },
+    finish: (res) => { for (const l of res.lines || []) if (l.index >= next) print(l); },
+  };
+}
+
+function printRemarks(res) {
+  for (const n of res.notes || []) process.stderr.write(`note: ${n}\n`);
+  for (const r of res.relaxations || []) process.stderr.write(`relaxed: ${r}\n`);
+}
+
+/** x with two decimals, rounded half up, as the native CLI does (floor(x * 100 + 0.5)). */
+function fixed2(x, signed) {
+  const r = Math.floor(Number(x) * 100 + 0.5);
+  const a = Math.abs(r);
+  const sign = r < 0 ? '-' : signed ? '+' : '';
+  return `${sign}${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
+}
+
+function printAnalysis(write, res) {
+  for (const l of res.lines || []) write(`${String(l.label).padEnd(8)} ${fixed2(l.valence, true)}  ${l.text}\n`);
+  const o = res.overall || {};
+  write(`overall: ${o.label} (valence ${fixed2(o.valence, true)}, confidence ${fixed2(o.confidence, false)})\n`);
+}
+
+// ------------------------------------------------------------------------------------ commands
+
+async function buildEdit(flags) {
+  if (flags.song === undefined) throw new UsageError('edit needs --song FILE.json (the output of "tunesmith lyrics --json")');
+  const actions = ['regenerate-line', 'regenerate-unlocked', 'continue'].filter((a) => flags[a] !== undefined);
+  if (actions.length !== 1) throw new UsageError('edit needs exactly one of --regenerate-line I, --regenerate-unlocked, --continue');
+  if (flags.lock !== undefined && actions[0] !== 'regenerate-unlocked') throw new UsageError('--lock goes with --regenerate-unlocked');
+  if (flags.append !== undefined && actions[0] !== 'continue') throw new UsageError('--append goes with --continue');
+  const text = await readText(flags.song, '--song');
+  let song;
+  try { song = JSON.parse(text); } catch { song = null; }
+  if (!song || typeof song !== 'object' || Array.isArray(song) || !Array.isArray(song.lines)) {
+    throw new UsageError(`--song ${flags.song} is not a song: give the output of "tunesmith lyrics --json"`);
+  }
+  const opts = { song };
+  if (actions[0] === 'regenerate-line') Object.assign(opts, { action: 'regenerate_line', line: toInt('regenerate-line', flags['regenerate-line']) });
+  else if (actions[0] === 'regenerate-unlocked') {
+    opts.action = 'regenerate_unlocked';
+    if (flags.lock !== undefined) opts.locked = splitList(flags.lock).map((x) => toInt('lock', x));
+  } else {
+    opts.action = 'continue';
+    if (flags.append !== undefined) opts.append = flags.append;
+  }
+  if (flags.chorus !== undefined) opts.chorus = flags.chorus;
+  if (flags.seed !== undefined) opts.seed = toInt('seed', flags.seed);
+  return editRequest(opts);
+}
 
 async function main(argv) {
   const [command, ...rest] = argv;
@@ -73,25 +193,54 @@ async function main(argv) {
     console.log(USAGE);
     return;
   }
-  let request, plain = false;
-  let common;
+  // output: 'json' (print the response), 'song' (headers?), 'titles', 'analysis'
+  let request, output = 'json', headers = false, common;
   if (command === 'lyrics') {
-    const { flags, positional } = parseFlags(rest, { ...LYRICS_FLAGS, ...COMMON_FLAGS }, ['json']);
-    if (positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
+    const { flags, positional } = parseFlags(rest, { ...LYRICS_FLAGS, ...COMMON_FLAGS }, ['json', 'no-originality']);
+    noPositional(positional);
     request = { task: 'generate_lyrics' };
     for (const [flag, [field, kind]] of Object.entries(LYRICS_FLAGS)) {
       if (flag in flags) request[field] = toValue(flag, kind, flags[flag]);
     }
-    plain = !flags.json;
+    if (flags['no-originality']) request.originality = false;
+    if (!flags.json) { output = 'song'; headers = 'structure' in flags; }
+    common = flags;
+  } else if (command === 'edit') {
+    const { flags, positional } = parseFlags(rest, { ...EDIT_FLAGS, ...COMMON_FLAGS }, ['json', 'regenerate-unlocked', 'continue']);
+    noPositional(positional);
+    request = await buildEdit(flags);
+    if (!flags.json) { output = 'song'; headers = true; }
+    common = flags;
+  } else if (command === 'title') {
+    const { flags, positional } = parseFlags(rest, { ...TITLE_FLAGS, ...COMMON_FLAGS }, ['json']);
+    noPositional(positional);
+    if ((flags['lyrics-file'] === undefined) === (flags.theme === undefined)) throw new UsageError('title needs either --lyrics-file F or --theme T');
+    request = { task: 'generate_title' };
+    if (flags['lyrics-file'] !== undefined) request.lyrics = await readText(flags['lyrics-file'], '--lyrics-file');
+    else request.theme = flags.theme;
+    if (flags.count !== undefined) request.count = toInt('count', flags.count);
+    const lang = flags.lang ?? flags.language;
+    if (lang !== undefined) request.language = lang;
+    if (flags.style !== undefined) request.song_style = flags.style;
+    if (flags.seed !== undefined) request.seed = toInt('seed', flags.seed);
+    if (!flags.json) output = 'titles';
+    common = flags;
+  } else if (command === 'analyze-lyrics') {
+    const { flags, positional } = parseFlags(rest, { ...ANALYZE_FLAGS, ...COMMON_FLAGS }, ['json']);
+    if (positional.length !== 1) throw new UsageError('analyze-lyrics takes one FILE (- = stdin)');
+    request = { task: 'analyze_lyrics', lyrics: await readText(positional[0], 'analyze-lyrics') };
+    const lang = flags.lang ?? flags.language;
+    if (lang !== undefined) request.language = lang;
+    if (!flags.json) output = 'analysis';
     common = flags;
   } else if (command === 'request') {
     const { flags, positional } = parseFlags(rest, COMMON_FLAGS, []);
     if (positional.length > 1) throw new UsageError('request takes one JSON argument');
-    request = positional.length ? positional[0] : await readStdin(); // sent verbatim: C++ parses it
+    request = positional.length ? positional[0] : await readStdin('request'); // sent verbatim: C++ parses it
     common = flags;
   } else if (command === 'info') {
     const { flags, positional } = parseFlags(rest, COMMON_FLAGS, []);
-    if (positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
+    noPositional(positional);
     request = { task: 'info' };
     common = flags;
   } else {
@@ -99,16 +248,21 @@ async function main(argv) {
   }
 
   let threads = 'auto';
-  if (common.threads !== undefined && common.threads !== 'auto') threads = toValue('threads', 'int', common.threads);
+  if (common.threads !== undefined && common.threads !== 'auto') threads = toInt('threads', common.threads);
   const engine = await createEngine({
     threads, modelBaseUrl: common.models ?? process.env.TUNESMITH_MODELS, wasmBaseUrl: process.env.TUNESMITH_WASM_DIR,
   });
+  const write = (s) => process.stdout.write(s);
   try {
-    // Plain lyrics: print each line as it is written (like the native CLI).
-    const onEvent = plain ? (ev) => { if (ev.event === 'line') process.stdout.write(`${ev.text}\n`); } : null;
-    const res = await engine.requestRaw(request, onEvent);
+    // Songs: print each line as it is written (like the native CLI); edits print the final song.
+    const printer = output === 'song' ? songPrinter(write, headers) : null;
+    const streaming = printer && request.task === 'generate_lyrics';
+    const res = await engine.requestRaw(request, streaming ? printer.onEvent : null);
     if (res?.error) return fail(res.error);
-    if (!plain) process.stdout.write(`${JSON.stringify(res)}\n`);
+    if (output === 'json') write(`${JSON.stringify(res)}\n`);
+    else if (output === 'song') { printer.finish(res); printRemarks(res); }
+    else if (output === 'titles') for (const t of res.titles || []) write(`${t.title}\n`);
+    else if (output === 'analysis') printAnalysis(write, res);
   } finally {
     await engine.close();
   }

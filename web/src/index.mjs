@@ -4,7 +4,10 @@
 //   const engine = await createEngine({ onProgress: (p) => console.log(p.model, p.loaded, p.total) });
 //   const song = await engine.generateLyrics({ title: '我爱你', style: '流行音乐', lines: 8, seed: 1 },
 //                                            { onLine: (ev) => console.log(ev.index, ev.text) });
+//   const edited = await engine.editLyrics({ song, action: 'regenerate_line', line: 2, seed: 2 });
+//   const { titles } = await engine.generateTitle({ lyrics: edited.lyrics, count: 3 });
 //   await engine.close();
+// The JSON contract of the songwriting fields and tasks: docs/lyrics-controls.md.
 //
 // Browsers: the engine runs in a module Web Worker (worker.mjs); the threaded build (mt) is used
 // only when the page is cross-origin isolated, else the single-thread build (st).
@@ -24,15 +27,100 @@ export class TunesmithError extends Error {
 const PACKAGE_ROOT = new URL('../../', import.meta.url);
 
 // Friendly option names -> request field names. Everything else passes through unchanged, so
-// any field the C++ request parser knows can be given under its own name.
+// any field the C++ request parser knows can be given under its own name (structure, chorus,
+// rhyme_scheme, syllables, mood, keywords, avoid, originality, top_k, ...).
 const LYRICS_FIELDS = { title: 'song_title', style: 'song_style', lines: 'lyrics_length', lang: 'language' };
 
-/** {title, style, lines, lang, seed, temperature, ...} -> a generate_lyrics request object. */
+/** {title, style, lines, lang, seed, temperature, structure, rhyme_scheme, ...} -> a generate_lyrics request object. */
 export function lyricsRequest(opts = {}) {
   const req = { task: 'generate_lyrics' };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) req[LYRICS_FIELDS[k] || k] = v;
   return req;
 }
+
+const textOf = (line) => (line && typeof line === 'object' ? line.text : line);
+
+/**
+ * The plan of a song the engine wrote (a generate_lyrics or edit_lyrics response) as request fields:
+ * title, style, language, temperature, top_k, top_p, repetition_penalty, structure (one object per
+ * section with its line count, rhyme scheme and syllable targets, so lengths the engine drew stay as
+ * they were), chorus, mood, keywords, avoid, originality. Sending it with another seed describes
+ * the same song.
+ */
+export function songPlan(song) {
+  const plan = {};
+  if (!song || typeof song !== 'object') return plan;
+  if (typeof song.title === 'string') plan.song_title = song.title;
+  if (typeof song.style?.requested === 'string' && song.style.requested) plan.song_style = song.style.requested;
+  if (typeof song.language === 'string' && song.language) plan.language = song.language;
+  if (typeof song.temperature === 'number') plan.temperature = song.temperature;
+  for (const k of ['top_k', 'top_p', 'repetition_penalty']) if (typeof song[k] === 'number') plan[k] = song[k];
+  const sections = (Array.isArray(song.sections) ? song.sections : []).filter((s) => s && typeof s === 'object');
+  const lines = Array.isArray(song.lines) ? song.lines : [];
+  if (sections.length) {
+    plan.structure = sections.map((s) => {
+      const item = { section: s.section ?? null, lines: s.lines ?? null };
+      if (typeof s.rhyme_scheme === 'string' && s.rhyme_scheme) item.rhyme_scheme = s.rhyme_scheme;
+      if (Array.isArray(s.syllables) && s.syllables.length === s.lines && s.syllables.every((n) => Number.isInteger(n) && n > 0)) item.syllables = [...s.syllables];
+      return item;
+    });
+    // "vary": a repeated chorus with lines of its own.
+    const own = (l) => l && typeof l === 'object' && l.repeat_of == null;
+    if (sections.some((s) => s.repeats && Number.isInteger(s.start) && Number.isInteger(s.lines) && lines.slice(Math.max(0, s.start), s.start + s.lines).some(own)) || song.chorus === 'vary') plan.chorus = 'vary';
+  } else if (lines.length) {
+    plan.lyrics_length = lines.length;
+  }
+  const mood = song.mood?.requested || song.mood?.used;
+  if (typeof mood === 'string' && mood) plan.mood = mood;
+  const keywords = song.constraints?.keywords?.required;
+  if (Array.isArray(keywords) && keywords.length) plan.keywords = [...keywords];
+  const avoid = song.constraints?.avoid?.words;
+  if (Array.isArray(avoid) && avoid.length) plan.avoid = [...avoid];
+  if (song.originality?.enabled === false) plan.originality = false;
+  return plan;
+}
+
+/**
+ * -> an edit_lyrics request. opts: {song?, lines?, action, line?, locked?, append?, seed?, ...plan
+ * fields}. `song` (a previous response) supplies the plan (songPlan) and the current lines; any
+ * other option overrides it. `lines` here is the song's text (array of strings or line objects);
+ * a number is still lyrics_length.
+ */
+export function editRequest(opts = {}) {
+  const { song, ...rest } = opts;
+  const req = { task: 'edit_lyrics', ...songPlan(song) };
+  if (song && Array.isArray(song.lines)) req.lines = song.lines.map(textOf);
+  for (const [k, v] of Object.entries(rest)) {
+    if (v === undefined) continue;
+    if (k === 'lines' && Array.isArray(v)) req.lines = v.map(textOf);
+    else req[LYRICS_FIELDS[k] || k] = v;
+  }
+  req.task = 'edit_lyrics';
+  return req;
+}
+
+// Lyrics as text: a string as is; lines (strings or line objects) or a song response joined by newlines.
+function lyricsText(v) {
+  if (Array.isArray(v)) return v.map(textOf).join('\n');
+  if (v && typeof v === 'object') {
+    if (typeof v.lyrics === 'string') return v.lyrics;
+    if (Array.isArray(v.lines)) return v.lines.map(textOf).join('\n');
+  }
+  return v;
+}
+const OTHER_FIELDS = { lang: 'language', style: 'song_style' };
+function simpleRequest(task, opts = {}) {
+  const req = { task };
+  for (const [k, v] of Object.entries(opts)) {
+    if (v === undefined) continue;
+    req[OTHER_FIELDS[k] || k] = k === 'lyrics' ? lyricsText(v) : v;
+  }
+  return req;
+}
+/** {lyrics | theme, count?, lang?, style?, seed?} -> a generate_title request (lyrics: text, lines or a song response). */
+export const titleRequest = (opts) => simpleRequest('generate_title', opts);
+/** {lyrics, lang?} -> an analyze_lyrics request (lyrics: text, lines or a song response). */
+export const analyzeRequest = (opts) => simpleRequest('analyze_lyrics', opts);
 
 async function toBaseUrl(value, fallback) {
   if (value == null || value === '') return fallback.href;
@@ -114,6 +202,18 @@ async function workerTransport(options) {
 
 // ---------------------------------------------------------------------------------------- Engine
 
+/** {onLine, onToken, onLineReset, onEvent} -> one event callback (null when none is given). */
+function eventHandler(handlers) {
+  const { onLine, onToken, onLineReset, onEvent } = handlers || {};
+  if (!(onLine || onToken || onLineReset || onEvent)) return null;
+  return (ev) => {
+    onEvent?.(ev);
+    if (ev.event === 'line') onLine?.(ev);
+    else if (ev.event === 'token') onToken?.(ev);
+    else if (ev.event === 'line_reset') onLineReset?.(ev);
+  };
+}
+
 class Engine {
   #t; #closed = false;
   constructor(transport, info) { this.#t = transport; this.info = Object.freeze(info); }
@@ -134,21 +234,41 @@ class Engine {
     return res;
   }
 
-  /** opts: {title, style, lines, lang, seed, temperature, ...}; handlers: {onLine, onToken, onEvent}. */
-  generateLyrics(opts, { onLine, onToken, onEvent } = {}) {
-    const handler = onLine || onToken || onEvent ? (ev) => {
-      onEvent?.(ev);
-      if (ev.event === 'line') onLine?.(ev);
-      else if (ev.event === 'token') onToken?.(ev);
-    } : null;
-    return this.request(lyricsRequest(opts), handler);
+  /**
+   * opts: {title, style, lines, lang, seed, temperature, structure, rhyme_scheme, ...};
+   * handlers: {onLine, onToken, onLineReset, onEvent}.
+   */
+  generateLyrics(opts, handlers = {}) {
+    return this.request(lyricsRequest(opts), eventHandler(handlers));
   }
 
-  /** Async iterator: each {event:'line', index, text} as it is written, then {event:'done', response}. */
-  async *streamLyrics(opts) {
+  /** opts: see editRequest (song or lines + plan fields, action, line, locked, append, seed); same handlers. */
+  editLyrics(opts, handlers = {}) {
+    return this.request(editRequest(opts), eventHandler(handlers));
+  }
+
+  /** opts: {lyrics | theme, count?, lang?, style?, seed?} -> {titles: [{title, score, source_line}], ...}. */
+  generateTitle(opts) {
+    return this.request(titleRequest(opts));
+  }
+
+  /** opts: {lyrics, lang?} -> {lines: [{valence, label, confidence, words}], overall, ...}. */
+  analyzeLyrics(opts) {
+    return this.request(analyzeRequest(opts));
+  }
+
+  /**
+   * Async iterator over generate_lyrics (or edit_lyrics with {task: 'edit_lyrics'}): each final
+   * {event:'line', index, text, section, label, repeat_of} as it is written, then {event:'done',
+   * response}. With {tokens: true} it also yields {event:'token', text} and {event:'line_reset',
+   * index}: a reset voids the tokens streamed since the last line event (drop the partial line).
+   */
+  async *streamLyrics(opts, { tokens = false, task = 'generate_lyrics' } = {}) {
     const queue = [];
     let wake = null, done = false, response, failure;
-    this.generateLyrics(opts, { onLine: (ev) => { queue.push(ev); wake?.(); } })
+    const push = (ev) => { queue.push(ev); wake?.(); };
+    const handlers = tokens ? { onLine: push, onToken: push, onLineReset: push } : { onLine: push };
+    (task === 'edit_lyrics' ? this.editLyrics(opts, handlers) : this.generateLyrics(opts, handlers))
       .then((r) => { response = r; }, (e) => { failure = e; })
       .finally(() => { done = true; wake?.(); });
     for (;;) {

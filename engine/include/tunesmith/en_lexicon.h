@@ -34,8 +34,9 @@ class EnLexicon {
   int child(int node, char c) const;  // c in 'a'..'z' or '\''; -1 when no word continues so
   uint32_t syl_mask(int node) const { return syl_mask_[node]; }
   uint32_t rhymable_mask(int node) const { return rhymable_mask_[node]; }  // words good to open a rhyme
-  // Words that may end a line: all but articles, conjunctions, prepositions and possessives
-  // ("the", "and", "of", "their"...), which leave a line hanging.
+  // Words that may end a line: not articles, conjunctions, prepositions and possessives ("the",
+  // "and", "of", "their"...), which leave a line hanging, nor contractions, nor (with a word list)
+  // words the training text uses fewer than 20 times.
   uint32_t final_mask(int node) const { return final_mask_[node]; }
   bool can_end_line(int w) const { return can_end_[w] != 0; }
   int word_at(int node) const { return word_at_[node]; }  // word ending exactly here, or -1

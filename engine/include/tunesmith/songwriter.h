@@ -60,6 +60,7 @@ struct SongPlan {
   bool vary_chorus = false;
   std::vector<std::string> keywords, avoid;
   std::string mood;            // canonical English name, "" = none
+  std::string mood_requested;  // as the request spelled it
   bool originality = true;
   bool structured = false;     // the request gave a structure
   std::vector<std::string> notes;  // planning decisions the response reports
