@@ -100,9 +100,10 @@ EnLexicon::EnLexicon(const Phonetics& ph, const std::string& words_text) {
   // Line ends are heard most: with a word list, only words the verse uses at least 20 times may end
   // a line (no "whan" or "ort" forced in by a rhyme), and no contraction ("they've").
   can_end_.assign(words_.size(), 1);
+  common_.assign(words_.size(), 1);
   for (size_t w = 0; w < words_.size(); ++w) {
     if (words_[w].find('\'') != std::string::npos) can_end_[w] = 0;
-    if (!allowed.empty() && allowed[words_[w]] < 20) can_end_[w] = 0;
+    if (!allowed.empty() && allowed[words_[w]] < 20) common_[w] = 0;
   }
   for (const char* w : kNoEnd) {
     const int id = find(w);
@@ -110,10 +111,11 @@ EnLexicon::EnLexicon(const Phonetics& ph, const std::string& words_text) {
   }
   rhymable_.assign(words_.size(), 0);
   for (const auto& ws : key_words_) {
-    int shorts = 0;
-    for (int w : ws) shorts += syl_[w] <= 2;
-    if ((int)ws.size() >= 4 && shorts >= 3)
-      for (int w : ws) rhymable_[w] = can_end_[w];
+    int good = 0, shorts = 0;
+    for (int w : ws)
+      if (good_end(w)) { ++good; shorts += syl_[w] <= 2; }
+    if (good >= 4 && shorts >= 3)
+      for (int w : ws) rhymable_[w] = good_end(w);
   }
   // Children always have larger ids than their parents: one backward pass fills the masks.
   for (size_t i = N; i-- > 0;) {
@@ -121,7 +123,7 @@ EnLexicon::EnLexicon(const Phonetics& ph, const std::string& words_text) {
     if (w >= 0) {
       syl_mask_[i] |= 1u << syl_[w];
       if (rhymable_[w]) rhymable_mask_[i] |= 1u << syl_[w];
-      if (can_end_[w]) final_mask_[i] |= 1u << syl_[w];
+      if (good_end(w)) final_mask_[i] |= 1u << syl_[w];
     }
     if (parent_[i] >= 0) {
       syl_mask_[parent_[i]] |= syl_mask_[i];

@@ -176,6 +176,8 @@ struct Writer {
   std::set<char32_t> banned_final_cp;
   FinalKind fin_kind = FinalKind::Any;
   int need_key = -1;
+  int rhyme_tier = 0;      // en: how far the rhyme's word choice was widened (key_final_ok)
+  bool tier_noted = false;
   std::unordered_map<int, uint32_t> fin_nodes;  // en, FinalKind::Key: node -> syllable mask of allowed finals
   std::unordered_set<int> banned_final_words;
   int min_final = 1;
@@ -374,13 +376,20 @@ struct Writer {
     return 0;
   }
   bool final_allowed(int w) const {
-    if (avoided_words.count(w) || banned_final_words.count(w) || !lex->can_end_line(w)) return false;
+    if (avoided_words.count(w) || !lex->can_end_line(w)) return false;
     switch (fin_kind) {
-      case FinalKind::Any: return true;
-      case FinalKind::Rhymable: return lex->rhymable(w);
-      case FinalKind::Key: return lex->key_id(w) == need_key;
+      case FinalKind::Any: return lex->common(w);
+      case FinalKind::Rhymable: return lex->rhymable(w) && !banned_final_words.count(w);
+      case FinalKind::Key: return key_final_ok(w);
     }
     return false;
+  }
+  // The answer to a rhyme, by tier: 0 a common word not yet used in the class; 1 any such word;
+  // 2 a used one again (only when nothing else fits the syllables).
+  bool key_final_ok(int w) const {
+    if (lex->key_id(w) != need_key || avoided_words.count(w) || !lex->can_end_line(w)) return false;
+    if (rhyme_tier < 2 && banned_final_words.count(w)) return false;
+    return rhyme_tier > 0 || lex->common(w);
   }
   // Would completing word w make a copied 6-word run or an avoided phrase?
   bool word_blocked(int w) {
@@ -629,10 +638,21 @@ struct Writer {
           fin_kind = FinalKind::Rhymable;
         } else {
           fin_kind = FinalKind::Key;
-          for (int w : lex->words_with_key(need_key)) {
-            if (banned_final_words.count(w) || avoided_words.count(w) || !lex->can_end_line(w)) continue;
-            const uint32_t b = 1u << lex->syllables(w);
-            for (int n = lex->node_of(w); n >= 0; n = lex->parent(n)) fin_nodes[n] |= b;
+          const uint32_t fits = bits(1, hi - (lp.keyword >= 0 ? 1 : 0));
+          for (rhyme_tier = 0; rhyme_tier <= 2; ++rhyme_tier) {
+            fin_nodes.clear();
+            for (int w : lex->words_with_key(need_key)) {
+              if (!key_final_ok(w)) continue;
+              const uint32_t b = 1u << lex->syllables(w);
+              for (int n = lex->node_of(w); n >= 0; n = lex->parent(n)) fin_nodes[n] |= b;
+            }
+            if (fin_mask(0) & fits) break;
+          }
+          if (rhyme_tier > 2) rhyme_tier = 2;
+          if (rhyme_tier == 2 && (fin_mask(0) & fits) && !tier_noted) {
+            tier_noted = true;
+            relax.push_back(plan.sections[lp.section].label + " line " + std::to_string(lp.in_section + 1) +
+                            ": no unused word of this rhyme fits the syllable target; its rhyme word repeats one already used");
           }
         }
       }
@@ -652,6 +672,7 @@ struct Writer {
   // failed attempts the originality check, then the rhyme, is relaxed for this line (reported).
   void write_line(int i) {
     const LinePlan& lp = plan.lines[i];
+    tier_noted = false;
     const std::string label = plan.sections[lp.section].label + " line " + std::to_string(lp.in_section + 1);
     // Room for a typical line; a longer one shifts inside the line (Ctx keeps it whole).
     const int room = zh ? (lp.syllables ? lp.syllables : 12) + 2 : std::min(m.config().n_ctx / 4, 4 * (lp.syllables ? lp.syllables : 10) + 8);

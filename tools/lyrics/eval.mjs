@@ -729,9 +729,9 @@ function summaryRows(R) {
   const m = R.model.metrics, pm = R.model.previous_metrics;
   return [
     ['(a) structure and line count as requested', `${P(frac(R.structure.ok, R.structure.of))} (${R.structure.ok}/${R.structure.of} songs)`, '100%'],
-    ['(b) rhyme pairs met', `${P(frac(R.rhyme.met, R.rhyme.pairs))} (${R.rhyme.met}/${R.rhyme.pairs})`, '>= 90%'],
+    ['(b) rhyme pairs met', `${P(frac(R.rhyme.met, R.rhyme.pairs))} (${R.rhyme.met}/${R.rhyme.pairs})`, '>= 98%'],
     [`(c) syllable targets met exactly (${zh ? 'characters' : 'CMUdict syllables'})`,
-     `${P(frac(R.syllables.met, R.syllables.lines))} (${R.syllables.met}/${R.syllables.lines} lines)${zh ? '' : `; ${R.syllables.lines_with_unknown_words} lines with words not in CMUdict counted as misses (${P(frac(R.syllables.met_known, R.syllables.lines_known))} of the other ${R.syllables.lines_known})`}`, '>= 95%'],
+     `${P(frac(R.syllables.met, R.syllables.lines))} (${R.syllables.met}/${R.syllables.lines} lines)${zh ? '' : `; ${R.syllables.lines_with_unknown_words} lines with words not in CMUdict counted as misses (${P(frac(R.syllables.met_known, R.syllables.lines_known))} of the other ${R.syllables.lines_known})`}`, '>= 98%'],
     [`(d) copied runs >= ${R.copies.n} ${R.copies.unit}s, originality on`, `${R.copies.on.runs} runs in ${R.copies.on.songs_with_runs}/${R.copies.on.songs} songs`, '0'],
     ['(d) same requests, originality off', `${R.copies.off.runs} runs in ${R.copies.off.songs_with_runs}/${R.copies.off.songs} songs (longest ${R.copies.off.longest}; ${P(frac(R.copies.off.copied_units, R.copies.off.units))} of ${R.copies.unit}s)`, 'for comparison'],
     [`(e) distinct-2 over ${DISTINCT_SEEDS} seeds (${R.distinct2.length} requests, ${zh ? 'character' : 'word'} bigrams)`, `mean ${F(R.distinct2_summary.mean)}, min ${F(R.distinct2_summary.min)}`, '>= 0.6'],

@@ -38,7 +38,9 @@ class EnLexicon {
   // "and", "of", "their"...), which leave a line hanging, nor contractions, nor (with a word list)
   // words the training text uses fewer than 20 times.
   uint32_t final_mask(int node) const { return final_mask_[node]; }
-  bool can_end_line(int w) const { return can_end_[w] != 0; }
+  bool can_end_line(int w) const { return can_end_[w] != 0; }  // not a function word or contraction
+  bool common(int w) const { return common_[w] != 0; }         // used 20+ times (always, without a list)
+  bool good_end(int w) const { return can_end_[w] && common_[w]; }  // what final_mask counts
   int word_at(int node) const { return word_at_[node]; }  // word ending exactly here, or -1
   int parent(int node) const { return parent_[node]; }
   int nodes() const { return (int)word_at_.size(); }
@@ -67,7 +69,7 @@ class EnLexicon {
   std::vector<uint32_t> syl_mask_, rhymable_mask_, final_mask_;
   std::vector<std::string> words_;
   std::vector<int> syl_, key_of_, node_of_;
-  std::vector<char> rhymable_, can_end_;
+  std::vector<char> rhymable_, can_end_, common_;
   std::vector<std::string> keys_;
   std::vector<std::vector<int>> key_words_;
   std::unordered_map<std::string, int> key_index_;
