@@ -16,9 +16,9 @@ const USAGE = `usage:
   tunesmith edit --song FILE.json (--regenerate-line I | --regenerate-unlocked [--lock I,J,...]
       | --continue [--append "C"]) [--chorus repeat|vary] [--seed N] [--json]
       FILE.json (- = stdin) is the output of "lyrics --json" or "edit --json". Its plan is sent
-      again with its lines: title, style, language, temperature, each section with its rhyme
-      scheme and line lengths, mood, keywords, avoid, originality (not top-k/top-p/penalty; give
-      --chorus vary again if no chorus repeated yet). Line indices start at 0.
+      again with its lines: title, style, language, sampler settings, each section with its
+      rhyme scheme and line lengths, chorus mode, mood, keywords, avoid, originality.
+      Line indices start at 0.
   tunesmith title (--lyrics-file F | --theme T) [--count N] [--lang zh|en] [--style S] [--seed N] [--json]
   tunesmith analyze-lyrics FILE|- [--lang zh|en] [--json]
   tunesmith request ['<json>']     (reads the request JSON from stdin when no argument is given)
