@@ -29,6 +29,7 @@ function run(bin, args, { input, env } = {}) {
     const timer = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`${path.basename(bin)} ${args.join(' ')} timed out (the process did not exit)`)); }, 120_000);
     p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
     p.on('error', reject);
+    p.stdin.on('error', () => {});  // a command that never reads stdin may exit first (EPIPE)
     p.stdin.end(input ?? '');
   });
 }
