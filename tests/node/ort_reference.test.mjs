@@ -9,7 +9,10 @@ import * as ort from 'onnxruntime-web';
 import { createEngine } from '../../web/src/index.mjs';
 import { missing, engineOptions, modelNames, MODELS_DIR, rng } from './helpers.mjs';
 
+// Both sides are fp32 with different summation orders (ORT's GEMM blocking vs our lanes), so the
+// error grows with the logits' size: 1e-5 of the largest logit, plus 2e-5.
 const TOL = 1e-4;
+const tolFor = (data) => { let m = 0; for (const v of data) m = Math.max(m, Math.abs(v)); return Math.max(TOL, 1e-5 * m + 2e-5); };
 const models = modelNames();
 const skip = missing({ models }) || (!models.length && 'no models in models/');
 
@@ -57,7 +60,8 @@ describe('engine logits vs ONNX Runtime Web', { skip, timeout: 600_000 }, () => 
           const rows = await logitsOf(toks);
           assert.equal(rows.length, T);
           const d = maxDiff(rows, out.logits.data, arch.vocab_size);
-          assert.ok(d < TOL, `T=${T}: max |diff| ${d}`);
+          const tol = tolFor(out.logits.data);
+          assert.ok(d < tol, `T=${T}: max |diff| ${d} (tolerance ${tol})`);
           t.diagnostic(`T=${T}: max |diff| ${d.toExponential(2)}`);
         }
       });
