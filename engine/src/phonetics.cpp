@@ -181,15 +181,6 @@ std::string letters_only(sv w) {
   return s;
 }
 
-// Code points of s; bytes as Latin-1 when s is not UTF-8.
-std::u32string decode_lenient(const std::string& s) {
-  std::u32string cps;
-  if (!utf8_decode(s, cps)) {
-    cps.clear();
-    for (unsigned char c : s) cps.push_back(c);
-  }
-  return cps;
-}
 
 // Words of a line: runs of letters, apostrophes and hyphens; runs with no letter (a lone "--") dropped.
 std::vector<std::string> words_of(const std::string& line) {

@@ -104,14 +104,6 @@ bool clause_break(char32_t c) {
   return std::find(std::begin(breaks), std::end(breaks), c) != std::end(breaks);
 }
 
-std::u32string decode_lenient(const std::string& s) {
-  std::u32string cps;
-  if (!utf8_decode(s, cps)) {
-    cps.clear();
-    for (unsigned char c : s) cps.push_back(c);
-  }
-  return cps;
-}
 
 bool has_letter(sv w) {
   for (char c : w)

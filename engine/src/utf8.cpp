@@ -40,4 +40,13 @@ std::string utf8_encode(const std::u32string& s) {
   return out;
 }
 
+std::u32string decode_lenient(const std::string& s) {
+  std::u32string cps;
+  if (!utf8_decode(s, cps)) {
+    cps.clear();
+    for (unsigned char c : s) cps.push_back(c);
+  }
+  return cps;
+}
+
 }  // namespace tunesmith
