@@ -74,7 +74,10 @@ std::shared_ptr<const GptModel> GptModel::load(const std::string& manifest_text,
       throw invalid(prefix + "only gelu_erf activation with tied embeddings is supported");
 
     const json& tokj = man.at("tokenizer");
-    if (tokj.value("type", "") != "char") throw invalid(prefix + "tokenizer.type must be \"char\"");
+    // "char": one token per character (lyrics); "tokens": a list of named tokens (melody), which the
+    // tokenizer treats as control tokens reachable by id, plus single characters such as "r".
+    const std::string tok_type = tokj.value("type", "");
+    if (tok_type != "char" && tok_type != "tokens") throw invalid(prefix + "tokenizer.type must be \"char\" or \"tokens\"");
     m->tok_.init(tokj.at("vocab").get<std::vector<std::string>>());
     if (m->tok_.size() != c.vocab_size) throw invalid(prefix + "tokenizer vocabulary size differs from architecture.vocab_size");
   } catch (const json::exception& e) {

@@ -22,8 +22,8 @@ test('a record becomes key-relative tokens with bars, chords and syllables', () 
     chords: [[0, 'G'], [1.5, 'D']],
   };
   const { tokens, dropped } = recordTokens(rec);
-  assert.deepEqual(tokens, ['<bos>', '<type:jig>', '<meter:6/8>', '<mode:major>', '<bar>', '<c:I>', '<syl>', 'p+0', 'd6',
-    'p+4', 'd6', 'r', 'd6', '<bar>', '<c:V>', 'p+7', 'd18', '<eos>']);
+  assert.deepEqual(tokens, ['<bos>', '<type:jig>', '<meter:6/8>', '<mode:major>', '<bar>', '<c:I>', '<syl>', '<p+0>', '<d6>',
+    '<p+4>', '<d6>', '<r>', '<d6>', '<bar>', '<c:V>', '<p+7>', '<d18>', '<eos>']);
   assert.equal(dropped, 0);
   const vocab = new Set(vocabulary(['<c:I>', '<c:V>']));
   for (const t of tokens) assert.ok(vocab.has(t), t);

@@ -208,10 +208,8 @@ def evaluate(model, enc, recs, n_ctx, limit=None):
     return nll / n / math.log(2), n
 
 
-def export(model, enc, args, stats, metrics, train_info, out_dir):
-    name = 'lyrics-%s' % args.lang
-    onnx_path = os.path.join(out_dir, name + '.onnx')
-    m = model.cpu().eval()
+def export_onnx(m, onnx_path):
+    """The step graph (prefill or one step with a KV cache) with the weights as named initializers."""
     Dh = m.d // m.H
     ids = torch.tensor([[BOS, 6, 7]], dtype=torch.int64)
     past = torch.zeros(m.L, 2, m.H, 2, Dh)
@@ -224,13 +222,15 @@ def export(model, enc, args, stats, metrics, train_info, out_dir):
     missing = [k for k, _ in m.named_parameters() if k not in inits]
     if missing:
         sys.exit('export lost parameter names: %s' % missing[:5])
-    lang = args.lang
-    manifest = {
+
+
+def model_manifest(m, name, task, onnx_path, version):
+    """The manifest fields every tunesmith GPT shares: file, architecture, weight names, graph."""
+    return {
         'format': 'tunesmith-model/1',
         'name': name,
-        'task': 'lyrics',
-        'language': lang,
-        'version': train_info['version'],
+        'task': task,
+        'version': version,
         'file': name + '.onnx',
         'bytes': os.path.getsize(onnx_path),
         'sha256': sha256(onnx_path),
@@ -251,6 +251,18 @@ def export(model, enc, args, stats, metrics, train_info, out_dir):
             'inputs': {'input_ids': 'int64 [1, T]', 'past_kv': 'float32 [n_layer, 2, n_head, P, d_model/n_head] (P = 0 for a prefill)'},
             'outputs': {'logits': 'float32 [1, T, vocab_size]', 'present_kv': 'float32 [n_layer, 2, n_head, P+T, d_model/n_head]'},
         },
+    }
+
+
+def export(model, enc, args, stats, metrics, train_info, out_dir):
+    name = 'lyrics-%s' % args.lang
+    onnx_path = os.path.join(out_dir, name + '.onnx')
+    m = model.cpu().eval()
+    export_onnx(m, onnx_path)
+    lang = args.lang
+    manifest = model_manifest(m, name, 'lyrics', onnx_path, train_info['version'])
+    manifest.update({
+        'language': lang,
         'tokenizer': {
             'type': 'char', 'vocab': enc.vocab,
             'note': 'one token per Unicode character; unknown characters map to <unk>',
@@ -267,7 +279,7 @@ def export(model, enc, args, stats, metrics, train_info, out_dir):
             **train_info,
         },
         'metrics': metrics,
-    }
+    })
     with open(os.path.join(out_dir, name + '.json'), 'w', encoding='utf8') as f:
         json.dump(manifest, f, ensure_ascii=False, indent=1)
     print('exported', onnx_path, manifest['bytes'], 'bytes', manifest['sha256'])

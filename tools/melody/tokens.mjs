@@ -4,9 +4,10 @@
 // engine transposes to the key asked for), durations on the 1/12-quarter grid, bar lines as tokens,
 // and chord symbols as Roman numerals of the key:
 //
-//   <bos> <type:jig> <meter:6/8> <mode:major> <bar> <c:I> p+7 d6 p+9 d6 ... <bar> ... <eos>
-//   p+N / p-N  pitch N semitones from the tonic in the octave from middle C's tonic (-17..+31);
-//   r          rest;  dK  duration K twelfths of a quarter note (from the DURATIONS list);
+//   <bos> <type:jig> <meter:6/8> <mode:major> <bar> <c:I> <p+7> <d6> <p+9> <d6> ... <bar> ... <eos>
+//   <p+N> / <p-N>  pitch N semitones from the tonic in the octave from middle C's tonic (-17..+31);
+//   <r>            rest;  <dK>  duration K twelfths of a quarter note (from the DURATIONS list);
+// Every token is <named> so the engine's tokenizer reads them as control tokens.
 //   <syl>      the next note carries a lyric syllable (songs and chorales);
 //   <c:...>    chord symbol at this point (roman numeral with quality: I, ii, V7, bVII...).
 export const DURATIONS = [1, 2, 3, 4, 6, 8, 9, 12, 15, 16, 18, 24, 30, 36, 48, 60, 72, 96];
@@ -66,12 +67,12 @@ export function recordTokens(rec) {
     const twelfths = Math.round(dur * 12);
     const d = nearestDuration(twelfths);
     if (d !== twelfths) dropped++;
-    if (pitch === null) { tokens.push('r', `d${d}`); continue; }
+    if (pitch === null) { tokens.push('<r>', `<d${d}>`); continue; }
     let rel = pitch - base;
     while (rel < PITCH_MIN) { rel += 12; dropped++; }
     while (rel > PITCH_MAX) { rel -= 12; dropped++; }
     if (syl !== undefined && syl !== null) tokens.push('<syl>');
-    tokens.push(rel >= 0 ? `p+${rel}` : `p${rel}`, `d${d}`);
+    tokens.push(rel >= 0 ? `<p+${rel}>` : `<p${rel}>`, `<d${d}>`);
   }
   tokens.push('<eos>');
   return { tokens, dropped };
@@ -79,11 +80,11 @@ export function recordTokens(rec) {
 
 /** Every token the tokenizer can write, in a fixed order (the model's vocabulary). */
 export function vocabulary(chordTokens = []) {
-  const v = ['<pad>', '<unk>', '<bos>', '<eos>', '<bar>', '<syl>', 'r'];
+  const v = ['<pad>', '<unk>', '<bos>', '<eos>', '<bar>', '<syl>', '<r>'];
   for (const t of [...TYPES, 'unknown']) v.push(`<type:${t}>`);
   for (const m of MODES) v.push(`<mode:${m}>`);
   for (const m of ['2/2', '2/4', '3/4', '4/4', '3/8', '6/8', '9/8', '12/8', '3/2', '6/4', '5/4', '7/8', 'free']) v.push(`<meter:${m}>`);
-  for (let p = PITCH_MIN; p <= PITCH_MAX; p++) v.push(p >= 0 ? `p+${p}` : `p${p}`);
-  for (const d of DURATIONS) v.push(`d${d}`);
+  for (let p = PITCH_MIN; p <= PITCH_MAX; p++) v.push(p >= 0 ? `<p+${p}>` : `<p${p}>`);
+  for (const d of DURATIONS) v.push(`<d${d}>`);
   return [...v, ...[...new Set(chordTokens)].sort()];
 }
