@@ -153,20 +153,7 @@ std::vector<size_t> vowel_groups(sv w) {
 
 // ---- text normalisation ----
 
-// Latin-1 letters folded to ASCII (café, naïve), typographic apostrophes and hyphens to ASCII;
-// 0 for anything that separates words.
-char fold(char32_t c) {
-  if (c >= 'A' && c <= 'Z') return (char)(c - 'A' + 'a');
-  if ((c >= 'a' && c <= 'z') || c == '\'' || c == '-') return (char)c;
-  if (c == 0x2019 || c == 0x2018 || c == 0x02BC || c == 0x60 || c == 0xB4) return '\'';
-  if (c == 0x2010 || c == 0x2011) return '-';
-  if (c >= 0xC0 && c <= 0xFF) {
-    static const char* const map = "aaaaaaaceeeeiiiidnooooo.ouuuuyts" "aaaaaaaceeeeiiiidnooooo.ouuuuyty";  // U+00C0-U+00FF
-    const char r = map[c - 0xC0];
-    return r == '.' ? 0 : r;
-  }
-  return 0;
-}
+using tunesmith::fold;  // text.h
 
 bool has_letter(sv w) {
   for (char c : w)

@@ -81,20 +81,7 @@ void finish_entry(Sentiment::Entry& e) {
   }
 }
 
-// Latin-1 letters folded to ASCII, typographic apostrophes to ', dashes inside words to -; 0 for
-// anything that separates words.
-char fold(char32_t c) {
-  if (c >= 'A' && c <= 'Z') return (char)(c - 'A' + 'a');
-  if ((c >= 'a' && c <= 'z') || c == '\'' || c == '-') return (char)c;
-  if (c == 0x2019 || c == 0x2018 || c == 0x02BC || c == 0x60 || c == 0xB4) return '\'';
-  if (c == 0x2010 || c == 0x2011) return '-';
-  if (c >= 0xC0 && c <= 0xFF) {
-    static const char* const map = "aaaaaaaceeeeiiiidnooooo.ouuuuyts" "aaaaaaaceeeeiiiidnooooo.ouuuuyty";
-    const char r = map[c - 0xC0];
-    return r == '.' ? 0 : r;
-  }
-  return 0;
-}
+using tunesmith::fold;  // text.h
 
 // Punctuation that ends a negation's reach (a clause break).
 bool clause_break(char32_t c) {
