@@ -10,5 +10,15 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-[ -d tools/node_modules/chinese-poetry ] || npm ci --prefix tools --no-audit --no-fund
-echo "training setup: done. Next: node tools/lyrics/prepare_data.mjs && /usr/bin/python3 tools/lyrics/train.py --lang zh"
+# npm ci again whenever tools/package-lock.json is newer than the last install (new packages).
+if [ ! -f tools/node_modules/.package-lock.json ] || [ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]; then
+  npm ci --prefix tools --no-audit --no-fund
+fi
+cat <<'TXT'
+training setup: done. Next:
+  lyrics:  node tools/lyrics/prepare_data.mjs && /usr/bin/python3 tools/lyrics/train.py --lang zh
+           node tools/lyrics/build_ngrams.mjs && node tools/lyrics/build_lexicon.mjs   (originality index, word list)
+           node tools/lyrics/build_sentiment.mjs                                        (sentiment tables)
+  melody:  node tools/melody/prepare_abc.mjs && node tools/melody/prepare_songs.mjs && node tools/melody/prepare_melody.mjs
+           /usr/bin/python3 tools/melody/train_melody.py --minutes 30
+TXT
