@@ -108,14 +108,19 @@ void Engine::install_companions(const GptModel& m, const std::map<std::string, s
   lexicons_.erase(m.name());
 }
 
-std::shared_ptr<const Phonetics> Engine::phonetics() {
-  if (phonetics_) return phonetics_;
-  if (model_dir_.empty()) throw Error("model_not_loaded", "the phonetic tables are not loaded", {{"model", "phonetics"}});
-  auto ph = std::make_shared<Phonetics>();
-  ph->load_dir(model_dir_);
-  phonetics_ = ph;
-  return ph;
+// A shared table set (phonetics, sentiment): loaded once from the model directory, or reported as
+// "model_not_loaded" so the JS layer fetches it under that name.
+template <class T>
+static std::shared_ptr<const T> load_shared(std::shared_ptr<const T>& slot, const std::string& dir, const char* name, const char* what) {
+  if (slot) return slot;
+  if (dir.empty()) throw Error("model_not_loaded", std::string("the ") + what + " are not loaded", {{"model", name}});
+  auto t = std::make_shared<T>();
+  t->load_dir(dir);
+  slot = t;
+  return slot;
 }
+
+std::shared_ptr<const Phonetics> Engine::phonetics() { return load_shared(phonetics_, model_dir_, "phonetics", "phonetic tables"); }
 
 std::shared_ptr<const EnLexicon> Engine::en_lexicon(const std::string& model_name) {
   auto it = lexicons_.find(model_name);
@@ -127,14 +132,7 @@ std::shared_ptr<const EnLexicon> Engine::en_lexicon(const std::string& model_nam
   return lex;
 }
 
-std::shared_ptr<const Sentiment> Engine::sentiment() {
-  if (sentiment_) return sentiment_;
-  if (model_dir_.empty()) throw Error("model_not_loaded", "the sentiment lexicons are not loaded", {{"model", "sentiment"}});
-  auto s = std::make_shared<Sentiment>();
-  s->load_dir(model_dir_);
-  sentiment_ = s;
-  return s;
-}
+std::shared_ptr<const Sentiment> Engine::sentiment() { return load_shared(sentiment_, model_dir_, "sentiment", "sentiment lexicons"); }
 
 std::shared_ptr<const NgramIndex> Engine::ngrams(const std::string& name) {
   auto m = model(name);
