@@ -33,6 +33,18 @@ static const char* kUsage =
     "      Line indices start at 0.\n"
     "  tunesmith title (--lyrics-file F | --theme T) [--count N] [--lang zh|en] [--style S] [--seed N] [--json]\n"
     "  tunesmith analyze-lyrics FILE|- [--lang zh|en] [--json]\n"
+    "  tunesmith melody [--lyrics FILE|-] [--key G] [--mode major] [--meter 6/8] [--tempo 120]\n"
+    "      [--style jig] [--bars 16] [--seed N] [--temperature X] [--range N] [--chromatic] [--melisma]\n"
+    "      [--accompaniment none|block|arpeggio|pattern] [--title T] [--out PREFIX]\n"
+    "      --lyrics: a text file (one phrase a line) or the output of \"lyrics --json\" (its lines).\n"
+    "      With --out: writes PREFIX.mid, PREFIX.musicxml and PREFIX.abc and prints their names;\n"
+    "      otherwise prints the response JSON (docs/melody-api.md).\n"
+    "  tunesmith melody-edit --melody FILE.json --action transpose --semitones 2 [--out PREFIX]\n"
+    "      --action continue [--bars N] [--lyrics FILE] | regenerate_bars --from I --to J |\n"
+    "      transpose (--semitones N | --key K) | change_mode --mode M |\n"
+    "      restyle --style S [--meter M] [--tempo N] | accompany --accompaniment A;\n"
+    "      any action also takes --seed --temperature --range --chromatic --accompaniment --title.\n"
+    "      FILE.json (- = stdin) is the output of \"melody\" or \"melody-edit\" (without --out).\n"
     "  tunesmith request ['<json>']     (reads the request JSON from stdin when no argument is given)\n"
     "  tunesmith info\n"
     "options for all: --models DIR  --threads N|auto\n"
@@ -273,6 +285,49 @@ static void print_analysis(const json& res) {
             << ", confidence " << fixed2(o.value("confidence", json()), false) << ")\n";
 }
 
+// --lyrics FILE for melody: the output of "lyrics --json" (its lines) or plain text.
+static json melody_lyrics(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) ++i;
+  if (i < text.size() && text[i] == '{') {
+    const json song = json::parse(text, nullptr, false);
+    if (!song.is_discarded() && song.is_object()) {
+      if (song.contains("lines") && song["lines"].is_array()) {
+        json lines = json::array();
+        for (const json& l : song["lines"]) {
+          if (!l.is_object()) { lines.push_back(l); continue; }
+          json o = {{"text", l.value("text", json())}};
+          if (l.contains("repeat_of") && !l["repeat_of"].is_null()) o["repeat_of"] = l["repeat_of"];
+          if (l.contains("section") && !l["section"].is_null()) o["section"] = l["section"];
+          lines.push_back(o);
+        }
+        return lines;
+      }
+      if (song.contains("lyrics") && song["lyrics"].is_string()) return song["lyrics"];
+    }
+  }
+  return text;
+}
+
+static std::string unbase64(const std::string& in) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+') v = 62;
+    else if (c == '/') v = 63;
+    else continue;
+    acc = (acc << 6) | (uint32_t)v;
+    bits += 6;
+    if (bits >= 8) { bits -= 8; out += (char)((acc >> bits) & 0xFF); }
+  }
+  return out;
+}
+
 // ------------------------------------------------------------------------------------ main
 
 int main(int argc, char** argv) {
@@ -293,8 +348,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> positional;
 
   const bool lyrics = cmd == "lyrics", edit = cmd == "edit", title = cmd == "title", analyze = cmd == "analyze-lyrics";
+  const bool melody = cmd == "melody", melody_edit = cmd == "melody-edit";
+  std::string out_prefix;
   try {
-    if (!(lyrics || edit || title || analyze || cmd == "request" || cmd == "info")) throw UsageError("unknown command \"" + cmd + "\"");
+    if (!(lyrics || edit || title || analyze || melody || melody_edit || cmd == "request" || cmd == "info")) throw UsageError("unknown command \"" + cmd + "\"");
     std::map<std::string, bool> seen;
     for (int i = 2; i < argc; ++i) {
       std::string a = argv[i], inline_value;
@@ -346,6 +403,15 @@ int main(int argc, char** argv) {
                          name == "style" || name == "seed"))
         ed[name == "language" ? "lang" : name] = value();
       else if (analyze && (name == "lang" || name == "language")) ed["lang"] = value();
+      else if ((melody || melody_edit) && (name == "chromatic" || name == "melisma")) { flag_bool(); req[name] = true; }
+      else if ((melody || melody_edit) && (name == "key" || name == "mode" || name == "meter" || name == "style" ||
+                                           name == "accompaniment" || name == "title"))
+        req[name] = value();
+      else if ((melody || melody_edit) && (name == "tempo" || name == "temperature")) req[name] = to_number(name, value());
+      else if ((melody || melody_edit) && (name == "bars" || name == "seed" || name == "range")) req[name] = to_int(name, value());
+      else if (melody_edit && (name == "from" || name == "to" || name == "semitones")) req[name] = to_int(name, value());
+      else if ((melody || melody_edit) && (name == "lyrics" || name == "out")) ed[name] = value();
+      else if (melody_edit && (name == "melody" || name == "action")) ed[name] = value();
       else throw UsageError("unknown option --" + name);
     }
 
@@ -402,6 +468,28 @@ int main(int argc, char** argv) {
       req["lyrics"] = read_text(positional[0], "analyze-lyrics");
       if (ed.count("lang")) req["language"] = ed["lang"];
       if (!as_json) output = Out::Analysis;
+    } else if (melody || melody_edit) {
+      if (!positional.empty()) throw UsageError("unexpected argument \"" + positional[0] + "\"");
+      json fields = req;
+      req = json::object();
+      if (melody_edit) {
+        if (!ed.count("melody")) throw UsageError("melody-edit needs --melody FILE.json (the output of \"tunesmith melody\")");
+        if (!ed.count("action")) throw UsageError("melody-edit needs --action continue|regenerate_bars|transpose|change_mode|restyle|accompany");
+        json m = json::parse(read_text(ed["melody"], "--melody"), nullptr, false);
+        if (m.is_discarded() || !m.is_object() || !m.contains("notes") || !m["notes"].is_array())
+          throw UsageError("--melody " + ed["melody"] + " is not a melody: give the output of \"tunesmith melody\"");
+        for (const char* k : {"abc", "musicxml", "midi"}) m.erase(k);
+        req["task"] = "edit_melody";
+        req["melody"] = m;
+        std::string action = ed["action"];
+        for (char& c : action) if (c == '-') c = '_';
+        req["action"] = action;
+      } else {
+        req["task"] = "generate_melody";
+      }
+      for (auto it = fields.begin(); it != fields.end(); ++it) req[it.key()] = it.value();
+      if (ed.count("lyrics")) req["lyrics"] = melody_lyrics(read_text(ed["lyrics"], "--lyrics"));
+      if (ed.count("out")) out_prefix = ed["out"];
     } else if (cmd == "request") {
       if (positional.size() > 1) throw UsageError("request takes one JSON argument");
     } else if (!positional.empty()) {
@@ -433,6 +521,20 @@ int main(int argc, char** argv) {
   if (resp.contains("error")) {
     std::cerr << out << "\n";
     return 1;
+  }
+  if (!out_prefix.empty()) {
+    const std::pair<std::string, std::string> files[] = {{out_prefix + ".mid", unbase64(str(resp.value("midi", json())))},
+                                                         {out_prefix + ".musicxml", str(resp.value("musicxml", json()))},
+                                                         {out_prefix + ".abc", str(resp.value("abc", json()))}};
+    for (const auto& f : files) {
+      std::ofstream o(f.first, std::ios::binary);
+      if (!(o << f.second)) return usage("--out: cannot write " + f.first);
+    }
+    for (const auto& f : files) std::cout << f.first << "\n";
+    if (resp.contains("remarks")) for (const json& r : resp["remarks"]) std::cerr << "note: " << str(r) << "\n";
+    if (resp.contains("relaxations"))
+      for (const json& r : resp["relaxations"]) std::cerr << "relaxed: " << str(r.value("rule", json())) << " (note " << r.value("note", 0) << ")\n";
+    return 0;
   }
   switch (output) {
     case Out::Json: std::cout << out << "\n"; break;

@@ -8,6 +8,7 @@
 #include "tunesmith/en_lexicon.h"
 #include "tunesmith/kernels.h"
 #include "tunesmith/lyrics.h"
+#include "tunesmith/melody.h"
 #include "tunesmith/model.h"
 #include "tunesmith/ngram_index.h"
 #include "tunesmith/phonetics.h"
@@ -425,6 +426,9 @@ static const std::pair<const char*, TaskFn> kTasks[] = {
     {"edit_lyrics", task_edit_lyrics},
     {"generate_title", task_generate_title},
     {"analyze_lyrics", task_analyze_lyrics},
+    {"generate_melody", [](Engine& e, const json& r, const EventFn&) { return task_generate_melody(e, r); }},
+    {"edit_melody", [](Engine& e, const json& r, const EventFn&) { return task_edit_melody(e, r); }},
+    {"render_melody", [](Engine& e, const json& r, const EventFn&) { return task_render_melody(e, r); }},
     {"info", task_info},
     {"model_logits", task_model_logits},
     {"bench_decode", task_bench_decode},
