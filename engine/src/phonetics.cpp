@@ -193,10 +193,10 @@ std::string trim_word(std::string w) {
 }
 
 // Poetic elisions that no spelling rule recovers.
-struct Poetic { const char* word; int syllables; const char* key; };
+struct Poetic { const char* word; int syllables; const char* key; const char* stress; };
 const Poetic kPoetic[] = {
-    {"o'er", 1, "AO1 R"}, {"e'er", 1, "EH1 R"}, {"ne'er", 1, "EH1 R"}, {"e'en", 1, "IY1 N"},
-    {"whate'er", 2, "EH1 R"}, {"where'er", 2, "EH1 R"}, {"whene'er", 2, "EH1 R"},
+    {"o'er", 1, "AO1 R", "1"}, {"e'er", 1, "EH1 R", "1"}, {"ne'er", 1, "EH1 R", "1"}, {"e'en", 1, "IY1 N", "1"},
+    {"whate'er", 2, "EH1 R", "21"}, {"where'er", 2, "EH1 R", "01"}, {"whene'er", 2, "EH1 R", "01"},
 };
 
 // ---- derived forms ----
@@ -240,9 +240,21 @@ void append_phones(EnInfo& e, const char* phones) {
       k += " " + add;
     }
     e.syllable_options[i] += count_vowel_phones(add);
+    // the stem keeps its stress; a suffix vowel is unstressed, or secondary where the suffix stresses
+    // it (racism R EY1 S IH2 Z AH0 M: "120")
+    for (sv p : split(add, ' '))
+      if (is_vowel_phone(p)) e.stress_options[i] += p.size() == 3 && p[2] == '1' ? '2' : '0';
   }
   e.syllables = e.syllable_options[0];
   e.rhyme_key = e.rhyme_keys[0];
+  e.stress = e.stress_options[0];
+}
+
+// Primary stress as secondary: the second part of a compound (blacksmith B L AE1 K S M IH2 TH).
+std::string secondary(std::string s) {
+  for (char& c : s)
+    if (c == '1') c = '2';
+  return s;
 }
 
 // The stems w may come from with rule r, most likely first; empty when r does not apply.
@@ -308,17 +320,20 @@ void Phonetics::load_en(const std::string& text) {
   std::vector<EnRow> rows;
   for_entries(text, "en", "# tunesmith phonetics-en v1", [&](size_t no, sv line, size_t off) {
     const auto f = split(line, '\t');
-    if (f.size() != 3) bad("en", no, "expected 3 tab-separated fields");
+    if (f.size() != 4) bad("en", no, "expected 4 tab-separated fields");
     if (f[0].empty() || f[0].find_first_not_of("abcdefghijklmnopqrstuvwxyz'") != sv::npos || !has_letter(f[0]))
       bad("en", no, "word '" + std::string(f[0]) + "' is not lowercase letters and apostrophes");
-    const auto syl = split(f[1], ','), keys = split(f[2], ',');
+    const auto syl = split(f[1], ','), keys = split(f[2], ','), stress = split(f[3], ',');
     if (syl.size() != keys.size()) bad("en", no, "syllable counts and rhyme keys differ in number");
+    if (syl.size() != stress.size()) bad("en", no, "syllable counts and stress patterns differ in number");
     for (size_t i = 0; i < syl.size(); ++i) {
       int s;
       if (!parse_int(syl[i], 0, 30, s)) bad("en", no, "syllable count '" + std::string(syl[i]) + "' is not 0-30");
       if (keys[i].empty() || keys[i].find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ012 ") != sv::npos)
         bad("en", no, "rhyme key '" + std::string(keys[i]) + "' is not ARPAbet");
       if (count_vowel_phones(keys[i]) > s) bad("en", no, "rhyme key has more vowels than the word has syllables");
+      if (stress[i].find_first_not_of("012") != sv::npos || stress[i].size() != (size_t)s)
+        bad("en", no, "stress '" + std::string(stress[i]) + "' is not one digit 0-2 per syllable");
     }
     rows.push_back({(uint32_t)off, (uint32_t)f[0].size(), (uint32_t)(off + line.size())});
   });
@@ -417,15 +432,21 @@ EnInfo Phonetics::en_row(const EnRow& r) const {
   const auto f = split(sv(en_text_.data() + begin, r.end - begin), '\t');  // validated at load
   for (sv s : split(f[0], ',')) { int v = 0; parse_int(s, 0, 30, v); out.syllable_options.push_back(v); }
   for (sv k : split(f[1], ',')) out.rhyme_keys.emplace_back(k);
+  for (sv k : split(f[2], ',')) out.stress_options.emplace_back(k);
   out.found = out.from_dictionary = true;
   out.syllables = out.syllable_options[0];
   out.rhyme_key = out.rhyme_keys[0];
+  out.stress = out.stress_options[0];
   return out;
 }
 
 int Phonetics::estimate_syllables(sv w) {
   if (!has_letter(w)) return 0;
   return std::max<int>(1, (int)vowel_groups(w).size());
+}
+
+std::string Phonetics::estimate_stress(int syllables) {
+  return syllables > 0 ? "1" + std::string((size_t)syllables - 1, '0') : std::string();
 }
 
 std::string Phonetics::spelled_rhyme_key(sv w) {
@@ -462,7 +483,8 @@ std::string Phonetics::guess_rhyme_key(sv w) const {
       const EnRow& r = en_rows_[p->row];
       const size_t begin = r.word + r.word_len + 1;
       const sv rest(en_text_.data() + begin, r.end - begin);
-      const sv keys = rest.substr(rest.find('\t') + 1);
+      sv keys = rest.substr(rest.find('\t') + 1);
+      keys = keys.substr(0, keys.find('\t'));  // the stress column follows
       const sv key = keys.substr(0, keys.find(','));
       const int v = count_vowel_phones(key);
       if (v >= 1 && v <= spelled) ++votes[std::string(key)], ++fit;
@@ -490,34 +512,41 @@ EnInfo Phonetics::en_normalised(const std::string& w, int depth) const {
   EnInfo out;
   if (!has_letter(w)) return out;
   if (const EnRow* r = find_en(w)) return en_row(*r);
-  auto one = [](int s, std::string k, bool dict) {
+  auto one = [](int s, std::string k, bool dict, std::string stress) {
     EnInfo e;
     e.from_dictionary = dict;
     e.syllables = s;
     e.rhyme_key = k;
+    e.stress = stress;
     e.syllable_options = {s};
     e.rhyme_keys = {std::move(k)};
+    e.stress_options = {std::move(stress)};
     return e;
   };
   if (depth < 4) {
     for (const Poetic& p : kPoetic)
-      if (w == p.word) return one(p.syllables, p.key, true);
+      if (w == p.word) return one(p.syllables, p.key, true, p.stress);
     // well-known: syllables add up, the last part rhymes
     if (w.find('-') != std::string::npos) {
       int syl = 0;
       bool dict = true;
       EnInfo last;
+      std::string stress;  // every part keeps its stress (well-known "11")
       for (sv part : split(w, '-')) {
         if (!has_letter(part)) continue;
         last = en_normalised(std::string(part), depth + 1);
         syl += last.syllables;
+        stress += last.stress;
         dict = dict && last.from_dictionary;
       }
       EnInfo e = last;  // every pronunciation of the last part, the others' first ones before it
       e.found = false;
       e.from_dictionary = dict;
       for (int& s : e.syllable_options) s += syl - last.syllables;
+      const std::string before = stress.substr(0, stress.size() - last.stress.size());
+      for (std::string& s : e.stress_options) s = before + s;
       e.syllables = syl;
+      e.stress = stress;
       return e;
     }
     // lovin' = loving with the final NG sung as N
@@ -556,7 +585,7 @@ EnInfo Phonetics::en_normalised(const std::string& w, int depth) const {
         EnInfo e = en_row(*r);
         const int sung = estimate_syllables(letters_only(w));
         for (size_t i = 0; i < e.syllable_options.size(); ++i)
-          if (e.syllable_options[i] <= sung) return one(e.syllable_options[i], e.rhyme_keys[i], true);
+          if (e.syllable_options[i] <= sung) return one(e.syllable_options[i], e.rhyme_keys[i], true, e.stress_options[i]);
         // drop the elided vowel: the restored e is the k-th sounding vowel of the restored word
         const auto groups = vowel_groups(restored);
         const int k = (int)std::count_if(groups.begin(), groups.end(), [&](size_t s) { return s < ap; });
@@ -574,7 +603,13 @@ EnInfo Phonetics::en_normalised(const std::string& w, int depth) const {
           }
           key = nk;
         }
-        return one(e.syllables - 1, key, true);
+        // the elided vowel's digit goes too (heaven "10" -> heav'n "1"); should k miss the word's
+        // vowels, an unstressed one (the last) goes instead
+        std::string stress = e.stress;
+        if (k >= 0 && k < (int)stress.size() && stress[(size_t)k] == '0') stress.erase((size_t)k, 1);
+        else if (const size_t z = stress.rfind('0'); z != std::string::npos) stress.erase(z, 1);
+        else if (!stress.empty()) stress.pop_back();
+        return one(std::max(0, e.syllables - 1), key, true, stress);
       }
     }
   }
@@ -587,7 +622,9 @@ EnInfo Phonetics::en_normalised(const std::string& w, int depth) const {
   // Not in the table: estimate from spelling.
   const std::string l = letters_only(w);
   EnInfo e = derive_suffix(l, true);
-  return e.syllables > 0 ? e : one(estimate_syllables(l), guess_rhyme_key(l), false);
+  if (e.syllables > 0) return e;
+  const int syl = estimate_syllables(l);
+  return one(syl, guess_rhyme_key(l), false, estimate_stress(syl));
 }
 
 
@@ -611,6 +648,7 @@ EnInfo Phonetics::derive_suffix(const std::string& w, bool guess) const {
         e.syllables = estimate_syllables(stem);
         e.syllable_options = {e.syllables};
         e.rhyme_keys = {key};
+        e.stress_options = {estimate_stress(e.syllables)};
       }
       append_phones(e, r.phones);
       return e;
@@ -639,9 +677,11 @@ EnInfo Phonetics::derive_compound(const std::string& w) const {
     EnInfo e = row ? en_row(*row) : derive_suffix(second, false);  // smith-ing
     // the second part must have a stressed vowel to carry the rhyme (not -ness, -ful: suffix rules)
     if (!e.from_dictionary || e.syllables < 1 || e.rhyme_key.find('1') == std::string::npos) continue;
-    const int s1 = en_row(*first).syllables;
-    for (int& s : e.syllable_options) s += s1;
+    const EnInfo head = en_row(*first);
+    for (int& s : e.syllable_options) s += head.syllables;
+    for (std::string& s : e.stress_options) s = head.stress + secondary(s);  // tune + smith: "12"
     e.syllables = e.syllable_options[0];
+    e.stress = e.stress_options[0];
     e.found = false;
     return e;
   }
@@ -652,6 +692,12 @@ int Phonetics::en_syllables_line(const std::string& line) const {
   int n = 0;
   for (const auto& w : words_of(line)) n += en(w).syllables;
   return n;
+}
+
+std::string Phonetics::en_stress_line(const std::string& line) const {
+  std::string s;
+  for (const auto& w : words_of(line)) s += en(w).stress;
+  return s;
 }
 
 std::string Phonetics::en_rhyme_key_line(const std::string& line) const {

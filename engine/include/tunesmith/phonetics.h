@@ -1,6 +1,6 @@
 // Phonetics for rhyme and syllable control: Chinese characters -> pinyin finals, tones and 十三辙
-// rhyme groups; English words -> syllable counts and rhyme keys (CMUdict), with a spelling-based
-// fallback for words the table lacks. Tables and rules: docs/phonetics.md; the tables are built by
+// rhyme groups; English words -> syllable counts, rhyme keys and lexical stress (CMUdict), with a
+// spelling-based fallback for words the table lacks. Tables and rules: docs/phonetics.md; the tables are built by
 // tools/lyrics/build_phonetics.mjs into models/phonetics-{zh,en}.tsv plus models/phonetics.json.
 // generate_lyrics uses it for rhyme_scheme and syllables (songwriter.h).
 //
@@ -10,6 +10,8 @@
 //   ph.zh_rhymes("月亮代表我的心", "你问我爱你有多深");  // true: 心 xin and 深 shen are both 人辰
 //   ph.en_syllables_line("I will always love you");   // 6
 //   ph.en_rhymes("Way up above", "all you need is love");  // true: both end in "AH1 V"
+//   ph.en("beautiful").stress;                        // "100"
+//   ph.en_stress_line("I love you");                  // "111"
 //
 // Loading checks every line and throws tunesmith::Error "model_invalid" (with {"table", "line"})
 // on anything malformed. A loaded Phonetics is immutable: const methods are safe from any thread.
@@ -42,8 +44,16 @@ struct EnInfo {
                                  // 0: the word has none) to the end: "AH1 V", butterfly "AY1"; an
                                  // estimate borrows a dictionary word's key, else is lowercase spelling
                                  // ("orp"), which only matches the same spelling
+  std::string stress;            // one digit a syllable (size() == syllables): 0 unstressed, 1 primary,
+                                 // 2 secondary. beautiful "100", about "01", understand "201", hmm "".
+                                 // Derived words: the base's digits + '0' per added syllable (-ism "20",
+                                 // racism "120"); compounds: the parts' digits, the second part's 1s
+                                 // made 2 (tunesmith "12", as CMUdict's blacksmith); hyphenated words:
+                                 // the parts' digits as they are (well-known "11"); estimates: "1" then
+                                 // '0's ("100")
   std::vector<int> syllable_options;    // "fire": {2, 1}
   std::vector<std::string> rhyme_keys;  // "fire": {"AY1 ER0", "AY1 R"}
+  std::vector<std::string> stress_options;  // "fire": {"10", "1"}; parallel to syllable_options
 };
 
 class Phonetics {
@@ -73,11 +83,15 @@ class Phonetics {
   EnInfo en(std::string_view word) const;  // any case; ’ and ' alike; surrounding punctuation ignored
   int en_syllables_line(const std::string& line) const;        // sum over words (first pronunciations)
   std::string en_rhyme_key_line(const std::string& line) const;  // last word's key; "" if no word
+  // The words' stress digits run together (first pronunciations): "I will always love you" "111211"
+  // (always AO1 L W EY2 Z); size() == en_syllables_line(line).
+  std::string en_stress_line(const std::string& line) const;
   // The last words of two lines (or two words) share a rhyme key, any pronunciation of each.
   bool en_rhymes(const std::string& a, const std::string& b) const;
 
   // The fallbacks on their own, for words the table lacks (and for measuring them against it).
   static int estimate_syllables(std::string_view lowercase_letters);
+  static std::string estimate_stress(int syllables);  // "1" then '0's: 3 -> "100"; 0 -> ""
   static std::string spelled_rhyme_key(std::string_view lowercase_letters);
   std::string guess_rhyme_key(std::string_view lowercase_letters) const;  // borrowed, else spelled
 
