@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 need=()
-for p in g++ cmake make emscripten libgtest-dev nlohmann-json3-dev chromium fonts-wqy-microhei nodejs npm; do
+# musescore3 and abcmidi: tests/node/melody_files.test.mjs opens our MusicXML and ABC with them
+# (about 50 MB to download, 170 MB on disk).
+for p in g++ cmake make emscripten libgtest-dev nlohmann-json3-dev chromium fonts-wqy-microhei musescore3 abcmidi nodejs npm; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 # nodejs/npm may come from elsewhere (e.g. a preinstalled Node 20): only ask apt when missing.

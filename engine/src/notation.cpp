@@ -452,7 +452,11 @@ std::string write_abc(const Melody& m) {
   bool any_syllable = false;
   for (size_t mi = 0; mi < ms.size(); ++mi) {
     const Measure& me = ms[mi];
-    std::map<std::pair<int, int>, int> acc;  // (letter, octave) -> alter in force this bar
+    // Alters in force this bar. ABC 2.1 lets an accidental carry to the same letter in every octave
+    // (the default of %%propagate-accidentals, abc2midi) while other readers carry it in its octave
+    // only: write an accidental whenever either reading would differ from the note's alter.
+    std::map<std::pair<int, int>, int> acc;  // (letter, octave) -> alter
+    std::map<int, int> acc_any;              // letter -> alter of the last accidental in any octave
     std::string bar_music, bar_words;
     for (const Piece& pc : me.pieces) {
       std::string tok;
@@ -468,10 +472,12 @@ std::string write_abc(const Melody& m) {
       } else {
         Spelled sp = spell(pc.pitches[0], m.key_fifths);
         auto k = std::make_pair(sp.letter, sp.octave);
-        int cur = acc.count(k) ? acc[k] : key_alter(sp.letter, m.key_fifths);
-        if (cur != sp.alter) {
+        int in_key = key_alter(sp.letter, m.key_fifths);
+        int cur = acc.count(k) ? acc[k] : in_key, cur_any = acc_any.count(sp.letter) ? acc_any[sp.letter] : in_key;
+        if (cur != sp.alter || cur_any != sp.alter) {
           tok += sp.alter == 2 ? "^^" : sp.alter == 1 ? "^" : sp.alter == 0 ? "=" : sp.alter == -1 ? "_" : "__";
           acc[k] = sp.alter;
+          acc_any[sp.letter] = sp.alter;
         }
         char c = kLetters[sp.letter];
         if (sp.octave >= 5) {
@@ -494,9 +500,18 @@ std::string write_abc(const Melody& m) {
     }
     bool last = mi + 1 == ms.size();
     music += bar_music + (last ? " |]" : " | ");
-    words += bar_words + (last ? "" : " | ");
+    // "|" in w: is optional; leave it out after a bar where no note starts (only notes tied in, and
+    // rests): abc2midi merges tied notes and never gives such a bar its "_", so after a "|" there its
+    // syllables shift by one, while a reader counting notes aligns the same either way.
+    bool onset = false;
+    for (const Piece& pc : me.pieces) onset = onset || (!pc.pitches.empty() && pc.first_of_note);
+    words += bar_words + (last ? "" : onset || bar_words.empty() ? " | " : " ");
     if (!me.implicit) ++full_bars;
-    if (last || (!me.implicit && full_bars % bars_per_line == 0)) {
+    // Four bars a line, but never break inside a tie: abc2midi does not give the continued note a
+    // lyric slot after a line break (so its "_" would take the next note's), abcm2ps does.
+    bool tie_out = !me.pieces.empty() && !me.pieces.back().pitches.empty() && me.pieces.back().tie_start[0];
+    if (last || (!me.implicit && full_bars >= bars_per_line && !tie_out)) {
+      full_bars = 0;
       while (!music.empty() && music.back() == ' ') music.pop_back();
       while (!words.empty() && (words.back() == ' ' || words.back() == '|')) words.pop_back();
       o << music << "\n";
@@ -656,8 +671,16 @@ std::string write_musicxml(const Melody& m) {
        "\"http://www.musicxml.org/dtds/partwise.dtd\">\n"
     << "<score-partwise version=\"4.0\">\n";
   if (!m.title.empty()) o << "  <work><work-title>" << xml_escape(m.title) << "</work-title></work>\n";
-  o << "  <part-list>\n    <score-part id=\"P1\"><part-name>Melody</part-name></score-part>\n";
-  if (!p.accomp.empty()) o << "    <score-part id=\"P2\"><part-name>Accompaniment</part-name></score-part>\n";
+  // Each part names its instrument and MIDI channel (the same as write_midi's: melody 1, accompaniment
+  // 2, piano); without them MuseScore logs "no instrument found for part" on import.
+  auto score_part = [&](const char* id, const char* name, int channel) {
+    o << "    <score-part id=\"" << id << "\"><part-name>" << name << "</part-name><score-instrument id=\"" << id
+      << "-I1\"><instrument-name>" << name << "</instrument-name></score-instrument><midi-instrument id=\"" << id
+      << "-I1\"><midi-channel>" << channel << "</midi-channel><midi-program>1</midi-program></midi-instrument></score-part>\n";
+  };
+  o << "  <part-list>\n";
+  score_part("P1", "Melody", 1);
+  if (!p.accomp.empty()) score_part("P2", "Accompaniment", 2);
   o << "  </part-list>\n";
   // both parts get the same number of measures
   int end = 0;

@@ -53,7 +53,8 @@ struct Melody {
 // syllable. Track 2 (channel 1) only when there is an accompaniment. Returns the file's bytes.
 std::string write_midi(const Melody& m);
 
-// ABC 2.1: X: T: M: L:1/8 (1/16 when the meter is below 3/4) Q:1/4=N K:, four bars a line, each
+// ABC 2.1: X: T: M: L:1/8 (1/16 when the meter is below 3/4) Q:1/4=N K:, four bars a line (never
+// breaking inside a tie), each
 // line followed by a w: line (syllables; "*" no syllable, "_" a tied continuation, "|" bars).
 // The accompaniment is not written.
 std::string write_abc(const Melody& m);
