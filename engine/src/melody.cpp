@@ -1182,7 +1182,6 @@ std::vector<Segment> plan_free_segments(int first_bar, int bars, int phrase = 4)
   return segs;
 }
 
-std::string check_fraction_key(double v) { return std::to_string(v); }
 
 json song_json(const Song& s, uint64_t seed, const std::string& task) {
   const KeySpec& key = s.spec.key;

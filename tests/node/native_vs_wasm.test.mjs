@@ -74,6 +74,10 @@ describe('native CLI agrees with wasm', { skip: noNative, timeout: 600_000 }, ()
     { task: 'generate_title', lyrics: '月亮代表我的心\n你问我爱你有多深\n我爱你有几分', count: 3, seed: 1 },
     { task: 'generate_title', theme: 'summer rain', count: 3, seed: 5 },
     { task: 'analyze_lyrics', lyrics: 'I am so happy today\nI cried alone in the dark' },
+    // Melodies: the same notes, chords and file bytes (lyrics in both languages, an instrumental tune).
+    { task: 'generate_melody', lyrics: 'I walk alone beneath the silver moon\nThe river sings a melody of you', key: 'G', seed: 5, accompaniment: 'pattern' },
+    { task: 'generate_melody', lyrics: '月亮代表我的心\n你问我爱你有多深', key: 'F', style: 'air', seed: 3 },
+    { task: 'generate_melody', style: 'jig', key: 'D', mode: 'dorian', bars: 24, seed: 9007199254740991 },
     { task: 'edit_lyrics', song_title: 'Home', structure: 'V2 C2', rhyme_scheme: 'AA', syllables: 6, action: 'regenerate_unlocked',
       lines: ['I walked along the road', 'And I carried my load', 'Come home to me tonight', 'Until the morning light'], locked: [1], seed: 8 },
   ]) {
