@@ -678,21 +678,30 @@ class MelodyDecoder {
   }
 
   // Duration mask: d fits the bar and [lo, hi]; with need_beat the note must end on a beat.
+  // Duration mask. Hard: the sixteenth grid, the bar, `hi` (room for what is still to sing) and the
+  // syncopation rule. Soft, dropped in this order when nothing is left: the eighth grid for sung
+  // notes and the shortest duration `lo` ("pace"), then landing on a beat before a stressed
+  // syllable ("stress"). `lo` above what the rules allow at all is lowered silently.
   int sample_duration(int lo, int hi, bool need_beat, int next_stress, bool prefer_long, double ideal = 0) {
     const int be = bar_end();
     hi = std::min(hi, be - pos_);
+    int max_ok = 0;
+    for (int d : kDurations)
+      if (d % 3 == 0 && d <= hi && metric_ok(pos_, d)) max_ok = std::max(max_ok, d);
+    const bool sung_grid = lo >= 6;
+    lo = std::min(lo, max_ok);
     for (int pass = 0; pass < 3; ++pass) {
+      const bool keep_pace = pass == 0, keep_beat = pass < 2;
       clear_mask();
       bool any = false;
       for (int k = 0; k < kNumDurations; ++k) {
         const int d = kDurations[k];
-        if (d % 3 || d > hi) continue;
-        if (pass < 2 && d < lo) continue;
+        if (d % 3 || d > hi || !metric_ok(pos_, d)) continue;
         const int end = pos_ + d;
-        if (!metric_ok(pos_, d)) continue;
-        if (lo >= 6 && pass < 2 && end % 6 && end != be) continue;  // sung notes start on the eighth grid
+        if (keep_pace && d < lo) continue;
+        if (keep_pace && sung_grid && end % 6 && end != be) continue;  // sung notes start on the eighth grid
         const int w = spec_.meter.weight(end);
-        if (pass < 1 && need_beat && end != be && w == 0) continue;
+        if (keep_beat && need_beat && end != be && w == 0) continue;
         const int t = dur_tok_[k];
         allowed_[t] = 1;
         if (next_stress == 0 && w >= 2) bias_[t] -= 1.0f;
@@ -702,8 +711,8 @@ class MelodyDecoder {
         any = true;
       }
       if (!any) continue;
-      if (pass == 1) relaxations.push_back({"stress", (int)notes.size()});
-      if (pass == 2) relaxations.push_back({"tempo", (int)notes.size()});
+      if (pass >= 1) relaxations.push_back({"pace", (int)notes.size()});
+      if (pass == 2 && need_beat) relaxations.push_back({"stress", (int)notes.size()});
       const int t = pick();
       return kDurations[std::find(dur_tok_.begin(), dur_tok_.end(), t) - dur_tok_.begin()];
     }
