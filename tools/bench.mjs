@@ -5,11 +5,12 @@
 //
 //   node tools/bench.mjs [--models DIR|MODEL.json] [--tokens 128] [--reps 5] [--threads 2]
 //                        [--json out.json] [--no-native] [--no-mt] [--no-ort-threads]
-//                        [--only decode|songwriting] [--song-reps 5] [--no-browser]
+//                        [--only decode|songwriting|melody] [--song-reps 5] [--melody-reps 7] [--no-browser]
 //
-// Two sections: decode (kernels vs ORT Web, per model) and songwriting (time to the first line and
+// Three sections: decode (kernels vs ORT Web, per model), songwriting (time to the first line and
 // to a whole 16-line song with every songwriting control on, per language: native, wasm in Node,
-// Chromium). --only picks one.
+// Chromium) and melody (generate_melody, 8 lines of lyrics -> 16 bars: native warm engine, native
+// CLI, wasm in Node). --only picks one.
 //
 // Run it with `nice` on a shared machine; it warns when the load average says the numbers are noisy.
 import fs from 'node:fs';
@@ -27,12 +28,13 @@ const TARGET_ORT = 2.0; // ours (wasm st) / ORT Web (1 thread) tokens/s, at leas
 const TARGET_NATIVE = 1.6; // native / wasm st tokens/s, at most
 const TARGET_FIRST_LINE_MS = 300; // songwriting: first streamed line, at most
 const TARGET_SONG_MS = 2000;      // songwriting: whole constrained 16-line song, at most
+const TARGET_MELODY_MS = 500;     // melody: 8 lines of lyrics -> 16 bars in wasm, at most
 
 // ------------------------------------------------------------------------------------ arguments
 function parseArgs(argv) {
   const a = { models: path.join(ROOT, 'models'), tokens: 128, reps: 5, threads: 2, json: null,
               native: true, mt: true, ortThreads: true, child: null, prompt: null,
-              only: null, songReps: 5, browser: true, chromium: process.env.CHROMIUM || '/usr/bin/chromium' };
+              only: null, songReps: 5, melodyReps: 7, browser: true, chromium: process.env.CHROMIUM || '/usr/bin/chromium' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => { if (i + 1 >= argv.length) die(`${k} needs a value`); return argv[++i]; };
@@ -45,8 +47,9 @@ function parseArgs(argv) {
     else if (k === '--no-native') a.native = false;
     else if (k === '--no-mt') a.mt = false;
     else if (k === '--no-ort-threads') a.ortThreads = false;
-    else if (k === '--only') { a.only = val(); if (!['decode', 'songwriting'].includes(a.only)) die('--only is decode or songwriting'); }
+    else if (k === '--only') { a.only = val(); if (!['decode', 'songwriting', 'melody'].includes(a.only)) die('--only is decode, songwriting or melody'); }
     else if (k === '--song-reps') a.songReps = int(1);
+    else if (k === '--melody-reps') a.melodyReps = int(1);
     else if (k === '--no-browser') a.browser = false;
     else if (k === '--chromium') a.chromium = val();
     else if (k === '--child-ort') a.child = path.resolve(val()); // internal: ORT with --threads in its own process
@@ -59,14 +62,15 @@ function parseArgs(argv) {
 function usage() {
   console.log(`usage: node tools/bench.mjs [--models DIR|MODEL.json] [--tokens N] [--reps N] [--threads N]
                           [--json FILE] [--no-native] [--no-mt] [--no-ort-threads]
-                          [--only decode|songwriting] [--song-reps N] [--no-browser] [--chromium PATH]
+                          [--only decode|songwriting|melody] [--song-reps N] [--melody-reps N] [--no-browser] [--chromium PATH]
   --models   folder of tunesmith model manifests (*.json + .onnx), or one manifest (default: models/)
   --tokens   greedy decode steps after the ${PROMPT_LEN}-token prompt (default 128; capped at n_ctx - ${PROMPT_LEN})
   --reps     timed repetitions per case, after one warm-up; medians are reported (default 5)
   --threads  threads for the threaded cases (wasm mt, native, ORT Web) (default 2)
   --json     also write every number to FILE
-  --only     run one section: decode (kernels vs ORT Web) or songwriting (constrained songs)
+  --only     run one section: decode (kernels vs ORT Web), songwriting (constrained songs) or melody (generate_melody)
   --song-reps timed songs per language and engine in the songwriting section (default 5)
+  --melody-reps timed melodies per language and engine in the melody section (default 7)
   --no-browser  songwriting without Chromium (default: /usr/bin/chromium or $CHROMIUM, via playwright-core)`);
 }
 function die(msg) { console.error(`bench: ${msg}`); process.exit(2); }
@@ -434,6 +438,107 @@ async function songwritingSection(a, report, warn) {
   for (const r of Object.values(S.cases)) for (const l of langs) if (r.langs[l]) delete r.langs[l].lyrics_first_timed;
 }
 
+// ------------------------------------------------------------------------------------ melody section
+// generate_melody for 8 lines of lyrics set to 16 bars (bench/melody.mjs), per language, on a warm
+// engine: natively (a warm Engine in bench/songwriting_native.cpp, the runner the songwriting
+// section uses; and the CLI, one process per request, load included), and wasm in Node (createEngine,
+// st and mt builds). Same protocol as songwriting: the first request (seed 1000) loads the melody
+// model and tables; warm-up (seeds 1001-1004, at least 3 melodies and 1.5 s; natively 0.5 s); then
+// --melody-reps timed melodies (seeds 1..N), medians.
+async function melodySection(a, report, warn) {
+  const melodyModel = path.join(ROOT, 'models/melody.json');
+  if (!fs.existsSync(melodyModel)) { warn('melody: no models/melody.json'); return; }
+  const { melodyPlan, melodyRequest, melodyBench, melodyDigest, warmUp, summarise } = await import(pathToFileURL(path.join(ROOT, 'bench/melody.mjs')).href);
+  const langs = ['en', 'zh'];
+  const requests = melodyPlan(langs, a.melodyReps);
+  const S = { targets: { wasm_ms_max: TARGET_MELODY_MS }, request: Object.fromEntries(langs.map((l) => { const { seed, ...r } = melodyRequest(l, 0); return [l, r]; })),
+              protocol: `per engine: a fresh engine; the first request (seed 1000) loads the melody model and tables (one-time load); warm-up melodies (seeds 1001-1004 in turn, at least 3 and 1.5 s; natively 0.5 s); then ${a.melodyReps} timed melodies (seeds 1-${a.melodyReps}), medians reported; native CLI: one process per request (start and loading included), ${Math.min(3, a.melodyReps)} requests`,
+              cases: {} };
+  report.melody = S;
+  console.log(`\n== melody: generate_melody, 8 lines of lyrics -> 16 bars, per language; median of ${a.melodyReps} melodies on a warm engine`);
+  for (const l of langs) console.log(`   ${l}: ${JSON.stringify(S.request[l]).slice(0, 160)}...`);
+  const cases = [];
+  if (a.songNative) {
+    cases.push(['native', 'native (1 thread, warm Engine)', async () => {
+      const { buildRunner, NativeRunner } = await import(pathToFileURL(path.join(ROOT, 'bench/songwriting_native.mjs')).href);
+      const bin = buildRunner(); // compiled on demand: not part of the engine's load
+      const t0 = now();
+      const runner = new NativeRunner(bin);
+      const out = { build: { variant: 'native', threads: 1 }, create_ms: now() - t0, langs: {} };
+      const time = async (q) => { const x = await runner.request(q); return { ms: x.ms, digest: melodyDigest(x.response) }; };
+      try {
+        for (const [l, r] of Object.entries(requests)) {
+          const first = await time(r.first);
+          await warmUp(time, r.warmup, { minRuns: 3, minMs: 500 });
+          const runs = [];
+          for (const q of r.timed) runs.push(await time(q));
+          out.langs[l] = summarise(first, runs);
+        }
+      } finally { runner.close(); }
+      return out;
+    }]);
+    const cli = path.join(ROOT, 'build/native/tunesmith');
+    if (fs.existsSync(cli)) cases.push(['native_cli', 'native CLI (a process per request, load included)', async () => {
+      const out = { build: { variant: 'native CLI', threads: 1 }, create_ms: 0, langs: {} };
+      const time = (q) => {
+        const t0 = now();
+        const p = spawnSync(cli, ['request', JSON.stringify(q), '--models', path.join(ROOT, 'models')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+        const ms = now() - t0;
+        let res;
+        try { res = JSON.parse(p.stdout); } catch { res = { error: { code: 'cli_failed', message: (p.stderr || '').trim().slice(0, 200) } }; }
+        return { ms, digest: melodyDigest(res) };
+      };
+      for (const [l, r] of Object.entries(requests)) {
+        const first = time(r.first);
+        const runs = r.timed.slice(0, 3).map(time);
+        out.langs[l] = summarise(first, runs);
+      }
+      return out;
+    }]);
+  }
+  cases.push(['wasm_st', 'wasm st, Node', () => melodyBench({ createOptions: { worker: false, variant: 'st' }, requests, warmup: WARM })]);
+  if (a.mt) cases.push([`wasm_mt_${a.threads}t`, `wasm mt, Node, ${a.threads} threads`, () => melodyBench({ createOptions: { worker: false, variant: 'mt', threads: a.threads }, requests, warmup: WARM })]);
+  const fmt = (x, w = 7) => (x == null || !Number.isFinite(x) ? 'n/a' : x.toFixed(0)).padStart(w);
+  const W = 56;
+  console.log(`   ${'case'.padEnd(W)} ${langs.map((l) => `${l}: melody (min)      `).join('')}one-time: create + first request (${langs.join(', ')})`);
+  for (const [key, label, fn] of cases) {
+    let r;
+    try { r = await fn(); } catch (e) { warn(`melody ${label}: ${e.message}`); continue; }
+    const b = r.build || {};
+    const what = key.startsWith('native') ? label : `${label} [${b.variant}${b.threads ? `, ${b.threads} thread${b.threads > 1 ? 's' : ''}` : ''}${b.simd ? ', SIMD' : ''}]`;
+    r.label = what;
+    S.cases[key] = r;
+    const cells = langs.map((l) => `${fmt(r.langs[l]?.ms, 6)} (${fmt(r.langs[l]?.ms_min, 0)}) ms`.padEnd(22)).join('');
+    console.log(`   ${what.padEnd(W)} ${cells}${r.create_ms.toFixed(0)} + ${langs.map((l) => (r.langs[l]?.first_request_ms ?? NaN).toFixed(0)).join(', ')} ms`);
+    for (const l of langs) {
+      const errs = [r.langs[l]?.first_request_error, ...(r.langs[l]?.runs || []).map((x) => x.error)].filter(Boolean);
+      if (errs.length) warn(`melody ${what} ${l}: ${errs.length} failed request(s): ${errs[0]}`);
+    }
+  }
+  console.log('summary melody:');
+  for (const [key, r] of Object.entries(S.cases)) {
+    if (!key.startsWith('wasm')) continue;
+    for (const l of langs) {
+      const x = r.langs[l];
+      if (!x) continue;
+      x.ok = x.ms != null && x.ms < TARGET_MELODY_MS && !x.failed;
+      console.log(`   ${r.label.padEnd(56)} ${l}: melody ${fmt(x.ms, 5)} ms (target < ${TARGET_MELODY_MS}) ${x.ok ? 'ok' : x.ms == null ? 'MISSED (no successful request)' : 'MISSED'}`);
+    }
+  }
+  S.ratios = {};
+  S.check = {};
+  for (const l of langs) {
+    const w = S.cases.wasm_st?.langs[l]?.ms, n = S.cases.native?.langs[l]?.ms;
+    S.ratios[l] = { wasm_st_over_native: w && n ? w / n : null };
+    const fps = Object.entries(S.cases).map(([k, r]) => [k, r.langs[l]?.fingerprint_first_timed]).filter(([, f]) => f != null);
+    const same = fps.length > 0 && fps.every(([, f]) => f === fps[0][1]);
+    const run0 = Object.values(S.cases).map((r) => r.langs[l]?.runs?.[0]).find((x) => x && !x.error);
+    S.check[l] = { same_melody_in_all_cases: same, cases: fps.map(([k]) => k), notes: run0?.notes ?? null, bars: run0?.bars ?? null };
+    console.log(`   ${l}: wasm st (Node) / native = ${S.ratios[l].wasm_st_over_native == null ? 'n/a' : `${S.ratios[l].wasm_st_over_native.toFixed(2)}x`}; seed 1 gives the same melody in ${same ? 'every case' : 'NOT every case'} (${fps.map(([k]) => k).join(', ')}); ${S.check[l].notes} notes, ${S.check[l].bars} bars`);
+  }
+  for (const r of Object.values(S.cases)) for (const l of langs) if (r.langs[l]) delete r.langs[l].fingerprint_first_timed;
+}
+
 // ------------------------------------------------------------------------------------ main
 function summarize(runs, steps) {
   if (!runs?.length) return null;
@@ -628,10 +733,11 @@ async function main() {
     if (s) warn(`${t} is older than ${s.slice(0, 3).join(', ')}${s.length > 3 ? ` (+${s.length - 3})` : ''}: rebuild for current numbers`);
   }
   a.songNative = a.native; // the songwriting section's native case uses its own runner (bench/songwriting_native.cpp)
-  if (a.only !== 'songwriting' && a.native && !fs.existsSync(path.join(ROOT, 'build/native/tunesmith_bench'))) { warn('build/native/tunesmith_bench missing (cmake --build build/native --target tunesmith_bench): native cases skipped'); a.native = false; }
+  if ((!a.only || a.only === 'decode') && a.native && !fs.existsSync(path.join(ROOT, 'build/native/tunesmith_bench'))) { warn('build/native/tunesmith_bench missing (cmake --build build/native --target tunesmith_bench): native cases skipped'); a.native = false; }
 
-  if (a.only !== 'songwriting') await decodeSection(a, report, manifests, warn);
-  if (a.only !== 'decode') await songwritingSection(a, report, warn);
+  if (!a.only || a.only === 'decode') await decodeSection(a, report, manifests, warn);
+  if (!a.only || a.only === 'songwriting') await songwritingSection(a, report, warn);
+  if (!a.only || a.only === 'melody') await melodySection(a, report, warn);
   report.loadavg_end = os.loadavg().map((x) => round(x));
   if (a.json) {
     const clean = JSON.parse(JSON.stringify(report, (k, v) => (typeof v === 'number' ? round(v, 4) : v)));

@@ -181,6 +181,12 @@ KeySpec parse_key(const std::string& tonic, const std::string& mode, const char*
     }
     k.mode = mode;
     k.fifths = letter_fifths[li] + 7 * acc + kModeFifths[mi];
+    if (k.fifths > 7 || k.fifths < -7) {  // Db minor -> C# minor, Gb phrygian -> F# phrygian
+      static const char* sharp[12] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
+      static const char* flat[12] = {"C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B"};
+      const std::string other = k.fifths > 7 ? flat[k.pc] : sharp[k.pc];
+      if (other != k.tonic) return parse_key(other, mode, field);
+    }
     if (k.fifths < -7 || k.fifths > 7)
       throw Error("invalid_field", k.tonic + " " + mode + " would need " + std::to_string(std::abs(k.fifths)) +
                                        (k.fifths > 0 ? " sharps" : " flats") + "; use its enharmonic tonic",
@@ -413,7 +419,7 @@ struct Segment {
   int first_bar = 0, bars = 1;
   int line = -1;             // lyric line, -1 none
   std::vector<Event> events; // empty: instrumental, the model chooses the notes
-  int cadence = 1;           // for instrumental segments: the final note's cadence
+  int cadence = 1;           // instrumental segments: the final note's cadence (1 degree 1/3/5, 2 tonic, 3 half: 2/5/7)
   int copy_of = -1;          // segment whose notes to repeat (a repeated lyric line)
 };
 
@@ -452,7 +458,9 @@ class MelodyDecoder {
     bos_ = need("<bos>"); bar_ = need("<bar>"); syl_tok_ = need("<syl>"); rest_ = need("<r>");
     for (int p = kPitchMin; p <= kPitchMax; ++p) pitch_tok_.push_back(need(p >= 0 ? "<p+" + std::to_string(p) + ">" : "<p" + std::to_string(p) + ">"));
     for (int d : kDurations) dur_tok_.push_back(need("<d" + std::to_string(d) + ">"));
-    header_ = {bos_, need("<type:" + spec.style + ">"), need("<meter:" + spec.meter.str() + ">"), need("<mode:" + spec.key.mode + ">")};
+    // The data labels no polka: polkas use the untyped tunes' token (with their 2/4 meter).
+    const std::string type = spec.style == "polka" ? "unknown" : spec.style;
+    header_ = {bos_, need("<type:" + type + ">"), need("<meter:" + spec.meter.str() + ">"), need("<mode:" + spec.key.mode + ">")};
     allowed_.assign(V_, 0);
     bias_.assign(V_, 0.0f);
     SamplingParams sp;
@@ -647,6 +655,7 @@ class MelodyDecoder {
       }
       if (cadence == 2 && mod12(r) != 0) continue;
       if (cadence == 1 && mod12(r) != 0 && mod12(r) != third && mod12(r) != 7) continue;
+      if (cadence == 3 && mod12(r) != sc[1] && mod12(r) != 7 && mod12(r) != sc[6]) continue;
       if (level < 2 && lo_ != INT_MAX && std::max(hi_, r) - std::min(lo_, r) > spec_.range) continue;
       if (level < 3 && prev_ != INT_MIN && std::abs(r - prev_) > 12) continue;
       if (level < 1 && tone_prev != INT_MIN && !tone_ok(tone_rule_v, tone_prev, r)) continue;
@@ -840,7 +849,7 @@ class MelodyDecoder {
       if (rest) {
         push(rest_);
         const int hi = seg_end - pos_ - reserve(n - e, minD, beat, seg_end - seg_start, n);
-        const int d = sample_duration(3, std::max(3, hi), hard_beat, next_stress, false);
+        const int d = sample_duration(std::min(minD, std::max(3, hi)), std::max(3, hi), hard_beat, next_stress, false);
         push(dur_tok_[std::find(kDurations, kDurations + kNumDurations, d) - kDurations]);
         pos_ += d;
         last_was_syllable_note = false;
@@ -896,6 +905,7 @@ class MelodyDecoder {
     for (const GenNote& n : copy)
       if (!n.melisma) syl_notes.push_back(n);
     if (syl_notes.size() != dst.events.size()) return false;
+    if (dst.events.back().cadence == 2 && mod12(syl_notes.back().rel) != 0) return false;  // the song must end on the tonic
     size_t e = 0;
     std::vector<GenNote> out;
     for (GenNote n : copy) {
@@ -941,7 +951,7 @@ void triad(const KeySpec& k, int deg, int* root, int* third, int* fifth, int* qu
 }
 
 std::vector<Chord> infer_chords(const std::vector<GenNote>& notes, const KeySpec& key, const MeterSpec& meter, int total12,
-                                const std::vector<int>& cadence_times) {
+                                const std::vector<std::pair<int, int>>& cadence_times) {
   const int bar12 = meter.bar12();
   const int beats = bar12 / meter.beat12();
   const int win = (beats >= 4 && beats % 2 == 0) ? bar12 / 2 : bar12;
@@ -968,10 +978,10 @@ std::vector<Chord> infer_chords(const std::vector<GenNote>& notes, const KeySpec
       }
     }
   }
-  for (int t : cadence_times) {
+  for (const auto& [t, kind] : cadence_times) {  // phrase ends pull to I (or V); half cadences to V
     const int w = std::min(W - 1, t / win);
-    score[w][0] += 0.6f;
-    score[w][4] += 0.3f;
+    score[w][0] += kind == 3 ? 0.0f : 0.6f;
+    score[w][4] += kind == 3 ? 0.8f : 0.3f;
   }
   auto trans = [&](int a, int b) {
     float v = 0;
@@ -1173,9 +1183,10 @@ std::vector<Segment> plan_lyric_segments(const Lyrics& L, const MeterSpec& m, co
     bar += want[i];
     segs.push_back(s);
   }
-  // a copy is only possible for a line with the same bars; the last line keeps its tonic cadence
+  // a copy is only possible for a line with the same bars (and, for the last line, one that ends on
+  // the tonic: MelodyDecoder::copy_segment checks)
   for (Segment& s : segs)
-    if (s.copy_of >= 0 && (segs[s.copy_of].bars != s.bars || &s == &segs.back())) s.copy_of = -1;
+    if (s.copy_of >= 0 && segs[s.copy_of].bars != s.bars) s.copy_of = -1;
   return segs;
 }
 
@@ -1185,7 +1196,9 @@ std::vector<Segment> plan_free_segments(int first_bar, int bars, int phrase = 4)
     Segment s;
     s.first_bar = first_bar + b;
     s.bars = std::min(phrase, bars - b);
-    s.cadence = b + phrase >= bars ? 2 : 1;
+    // periods of two phrases: the first ends on a half cadence (degree 2, 5 or 7), the second on 1, 3 or 5
+    const bool last = b + phrase >= bars;
+    s.cadence = last ? 2 : (segs.size() % 2 == 0) ? 3 : 1;
     segs.push_back(s);
   }
   return segs;
@@ -1200,16 +1213,29 @@ json song_json(const Song& s, uint64_t seed, const std::string& task) {
   const int base = 60 + key.pc;
   const bool flats = key.fifths < 0;
   // cadence times: the last note of each segment
-  std::vector<int> cad_times;
-  std::vector<int> phrase_first, phrase_last;
+  // Phrases as the response reports them: a lyric line each; instrumental periods of two four-bar
+  // phrases, the first ending on a half cadence.
+  struct PhraseOut { int first_bar, bars, line, first, last, half_note; bool open_half; };
+  std::vector<PhraseOut> phr;
   for (const Segment& seg : s.segments) {
     const int a = seg.first_bar * bar12, b = (seg.first_bar + seg.bars) * bar12;
     int first = -1, last = -1;
     for (int i = 0; i < (int)s.notes.size(); ++i)
       if (s.notes[i].start >= a && s.notes[i].start < b) { if (first < 0) first = i; last = i; }
-    phrase_first.push_back(first);
-    phrase_last.push_back(last);
-    if (last >= 0) cad_times.push_back(s.notes[last].start);
+    if (!phr.empty() && phr.back().open_half && seg.line < 0 && phr.back().first_bar + phr.back().bars == seg.first_bar) {
+      PhraseOut& p = phr.back();
+      p.bars += seg.bars;
+      if (first >= 0) { if (p.first < 0) p.first = first; p.last = last; }
+      p.open_half = false;
+      continue;
+    }
+    const bool half = seg.cadence == 3 && seg.events.empty() && seg.line < 0;
+    phr.push_back({seg.first_bar, seg.bars, seg.line, first, last, half ? last : -1, half});
+  }
+  std::vector<std::pair<int, int>> cad_times;
+  for (const PhraseOut& p : phr) {
+    if (p.last >= 0) cad_times.push_back({s.notes[p.last].start, 1});
+    if (p.half_note >= 0 && p.half_note != p.last) cad_times.push_back({s.notes[p.half_note].start, 3});
   }
   const std::vector<Chord> chords = infer_chords(s.notes, key, meter, total12, cad_times);
   json notes = json::array();
@@ -1281,15 +1307,15 @@ json song_json(const Song& s, uint64_t seed, const std::string& task) {
     prev_line = sy.line;
   }
   json phrases = json::array();
-  for (size_t i = 0; i < s.segments.size(); ++i) {
-    const Segment& seg = s.segments[i];
-    json ph = {{"first_bar", seg.first_bar}, {"bars", seg.bars}};
-    if (seg.line >= 0 && seg.line < (int)s.lyrics.lines.size()) {
-      ph["line"] = seg.line;
-      ph["text"] = s.lyrics.lines[seg.line].text;
+  for (const PhraseOut& p : phr) {
+    json ph = {{"first_bar", p.first_bar}, {"bars", p.bars}};
+    if (p.line >= 0 && p.line < (int)s.lyrics.lines.size()) {
+      ph["line"] = p.line;
+      ph["text"] = s.lyrics.lines[p.line].text;
     }
-    if (phrase_first[i] >= 0) ph["notes"] = {phrase_first[i], phrase_last[i]};
-    const int last = phrase_last[i];
+    if (p.first >= 0) ph["notes"] = {p.first, p.last};
+    if (p.half_note >= 0 && p.half_note != p.last) ph["half_cadence_note"] = p.half_note;
+    const int last = p.last;
     if (last >= 0) {
       const int d = mod12(s.notes[last].rel);
       const bool stable = d == 0 || d == sc[2] || d == 7;
@@ -1407,6 +1433,7 @@ json task_generate_melody(Engine& eng, const json& req) {
     if (s.title.empty()) s.title = s.lyrics.lines[0].text.substr(0, 120);
   } else {
     s.segments = plan_free_segments(0, bars_req ? bars_req : 16);
+    if (!f.has("range")) s.spec.range = 19;  // instruments: an octave and a fifth (real tunes' median is 17)
   }
   s.bars = 0;
   for (const Segment& seg : s.segments) s.bars = std::max(s.bars, seg.first_bar + seg.bars);

@@ -69,7 +69,9 @@ TEST(Melody, KeysMetersAndWordSplitting) {
   EXPECT_EQ(parse_key("D", "dorian").fifths, 0);
   EXPECT_EQ(parse_key("G", "mixolydian").fifths, 0);
   EXPECT_THROW(parse_key("H", "major"), Error);
-  EXPECT_THROW(parse_key("G#", "major"), Error);  // 8 sharps
+  EXPECT_EQ(parse_key("G#", "major").tonic, "Ab");  // 8 sharps: respelled
+  EXPECT_EQ(parse_key("Db", "minor").tonic, "C#");
+  EXPECT_EQ(parse_key("Db", "minor").fifths, 4);
   EXPECT_THROW(parse_key("C", "blues"), Error);
   EXPECT_EQ(parse_meter("6/8").beat12(), 18);
   EXPECT_EQ(parse_meter("4/4").weight(24), 2);
@@ -95,15 +97,20 @@ TEST(Melody, InstrumentalTunesForEveryStyle) {
   for (const char* style : {"jig", "reel", "hornpipe", "waltz", "polka", "march", "slip_jig", "air", "hymn", "song"}) {
     json r = ask({{"task", "generate_melody"}, {"style", style}, {"key", "D"}, {"bars", 8}, {"seed", 11}});
     SCOPED_TRACE(style);
-    check_melody(r, "D", kMajor, 16);
+    check_melody(r, "D", kMajor, 19);  // instruments: an octave and a fifth by default
     EXPECT_EQ(r["bars"], 8);
     EXPECT_EQ(r["style"], style);
     // every phrase ends on 1, 3 or 5
     for (const json& ph : r["phrases"]) EXPECT_NE(ph["cadence"], "open");
+    // one period: the first four bars end on a half cadence (degree 2, 5 or 7 of D major: E, A, C#)
+    ASSERT_EQ(r["phrases"].size(), 1u);
+    ASSERT_TRUE(r["phrases"][0].contains("half_cadence_note"));
+    const int half = r["notes"][r["phrases"][0]["half_cadence_note"].get<int>()]["pitch"];
+    EXPECT_TRUE(half % 12 == 4 || half % 12 == 9 || half % 12 == 1) << half;
     EXPECT_FALSE(r["chords"].empty());
   }
   json minor = ask({{"task", "generate_melody"}, {"style", "reel"}, {"key", "E"}, {"mode", "minor"}, {"bars", 8}, {"seed", 2}});
-  check_melody(minor, "E", kMinor, 16);
+  check_melody(minor, "E", kMinor, 19);
   EXPECT_EQ(minor["key"]["fifths"], 1);
 }
 
