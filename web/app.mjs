@@ -4,6 +4,7 @@
 // page only keeps a history of songs for undo/redo and the set of locked lines. No song logic here:
 // values go to C++ as typed and C++ answers errors that are shown as they come.
 import { createEngine } from './src/index.mjs';
+import { setupMelody, setupTabs } from './melody.mjs';
 
 const $ = (id) => document.getElementById(id);
 const form = $('form'), out = $('output'), statusEl = $('status'), errorEl = $('error');
@@ -39,6 +40,7 @@ function onProgress({ model, loaded, total }) {
   if (total > 0) { progressEl.max = total; progressEl.value = Math.min(loaded, total); } else progressEl.removeAttribute('value');
   const pct = total > 0 ? ` (${Math.floor((100 * loaded) / total)}%)` : '';
   setStatus(`下载模型 Downloading model ${model}: ${mb(loaded)}${total ? ` / ${mb(total)}` : ''} MB${pct} · ${buildText}`);
+  melody.progress(statusEl.textContent); // the Melody tab shows it too (the melody model loads on its first use)
   if (total > 0 && loaded >= total) progressEl.hidden = true;
 }
 
@@ -474,6 +476,7 @@ $('continue').addEventListener('click', () => edit('正在续写 Continuing', { 
 $('suggest-titles').addEventListener('click', suggestTitles);
 $('analyze').addEventListener('click', analyze);
 document.addEventListener('keydown', (e) => {
+  if (document.body.dataset.tab === 'melody') return; // the Melody tab has its own undo
   if (!(e.ctrlKey || e.metaKey) || e.altKey || e.target.closest?.('input, select, textarea')) return;
   const k = e.key.toLowerCase();
   if (k === 'z' && !e.shiftKey) { e.preventDefault(); undo(); }
@@ -481,6 +484,9 @@ document.addEventListener('keydown', (e) => {
 });
 syncStructure();
 updateButtons();
+// The Melody tab shares the engine (and its worker); it offers the song shown here as lyrics.
+const melody = setupMelody({ currentSong: () => current()?.song || null });
+setupTabs((name) => melody.onTab(name));
 
 try {
   engine = await createEngine({ onProgress });
@@ -489,7 +495,9 @@ try {
   $('build').textContent = buildText;
   setStatus(`就绪 Ready · ${buildText}`);
   updateButtons();
+  melody.setEngine(engine, buildText);
 } catch (err) {
   setStatus('引擎启动失败 Engine failed to start');
+  melody.setFailed('引擎启动失败 Engine failed to start');
   showError(err);
 }

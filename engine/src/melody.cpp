@@ -687,17 +687,16 @@ class MelodyDecoder {
   }
 
   // Duration mask: d fits the bar and [lo, hi]; with need_beat the note must end on a beat.
-  // Duration mask. Hard: the sixteenth grid, the bar, `hi` (room for what is still to sing) and the
-  // syncopation rule. Soft, dropped in this order when nothing is left: the eighth grid for sung
-  // notes and the shortest duration `lo` ("pace"), then landing on a beat before a stressed
-  // syllable ("stress"). `lo` above what the rules allow at all is lowered silently.
-  int sample_duration(int lo, int hi, bool need_beat, int next_stress, bool prefer_long, double ideal = 0) {
+  // Duration mask. Hard: the sixteenth grid (the eighth grid in sung phrases), the bar, `hi` (room
+  // for what is still to sing) and the syncopation rule. Soft, dropped in this order when nothing
+  // is left: the shortest duration `lo` ("pace"), then landing on a beat before a stressed syllable
+  // ("stress"). `lo` above what the rules allow at all is lowered silently.
+  int sample_duration(int lo, int hi, bool need_beat, int next_stress, bool prefer_long, double ideal = 0, bool sung = false) {
     const int be = bar_end();
     hi = std::min(hi, be - pos_);
     int max_ok = 0;
     for (int d : kDurations)
       if (d % 3 == 0 && d <= hi && metric_ok(pos_, d)) max_ok = std::max(max_ok, d);
-    const bool sung_grid = lo >= 6;
     lo = std::min(lo, max_ok);
     for (int pass = 0; pass < 3; ++pass) {
       const bool keep_pace = pass == 0, keep_beat = pass < 2;
@@ -708,7 +707,7 @@ class MelodyDecoder {
         if (d % 3 || d > hi || !metric_ok(pos_, d)) continue;
         const int end = pos_ + d;
         if (keep_pace && d < lo) continue;
-        if (keep_pace && sung_grid && end % 6 && end != be) continue;  // sung notes start on the eighth grid
+        if (sung && end % 6 && end != be) continue;  // sung notes start on the eighth grid
         const int w = spec_.meter.weight(end);
         if (keep_beat && need_beat && end != be && w == 0) continue;
         const int t = dur_tok_[k];
@@ -725,7 +724,7 @@ class MelodyDecoder {
       const int t = pick();
       return kDurations[std::find(dur_tok_.begin(), dur_tok_.end(), t) - dur_tok_.begin()];
     }
-    throw Error("internal", "no duration is possible");
+    throw Error("internal", "no duration is possible (pos " + std::to_string(pos_) + ", lo " + std::to_string(lo) + ", hi " + std::to_string(hi) + ")");
   }
 
   void run_free(const Segment& s, int seg_start, int seg_end) {
@@ -781,7 +780,9 @@ class MelodyDecoder {
     rest_bias_ = 0.0f;
     const int n = (int)s.events.size();
     const int beat = spec_.meter.beat12();
-    const int minD = (seg_end - seg_start) >= n * 6 + beat ? 6 : 3;
+    bool sung = false;
+    for (const Event& ev : s.events) sung = sung || ev.syl >= 0;
+    const int minD = sung ? 6 : 3;  // an eighth a syllable (plans give every line that much room)
     int e = 0;
     int prev_syl_rel = INT_MIN, prev_tone = -1;
     bool last_was_syllable_note = false;
@@ -808,9 +809,10 @@ class MelodyDecoder {
       const int next_stress = sy ? sy->stress : -1;
       const bool hard_beat = next_stress == 1;
       // rest allowed? time left after the shortest rest must hold every remaining note
-      const bool rest_ok = !word_open && seg_end - pos_ - 3 >= (n - e) * minD && !(e == 0 && pos_ == seg_start && ev.forced != INT_MIN);
+      const int room = seg_end - pos_ - reserve(n - e, minD, beat, seg_end - seg_start, n);  // spare time
+      const bool rest_ok = !word_open && room >= (sung ? 6 : 3) && !(e == 0 && pos_ == seg_start && ev.forced != INT_MIN);
       // melisma: another note for the previous syllable
-      const bool melisma_ok = spec_.melisma && last_was_syllable_note && seg_end - pos_ - minD >= (n - e) * minD;
+      const bool melisma_ok = spec_.melisma && last_was_syllable_note && room >= minD;
       int rel;
       bool rest = false, melisma_note = false;
       if (ev.forced != INT_MIN) {
@@ -849,7 +851,7 @@ class MelodyDecoder {
       if (rest) {
         push(rest_);
         const int hi = seg_end - pos_ - reserve(n - e, minD, beat, seg_end - seg_start, n);
-        const int d = sample_duration(std::min(minD, std::max(3, hi)), std::max(3, hi), hard_beat, next_stress, false);
+        const int d = sample_duration(std::min(minD, std::max(3, hi)), std::max(3, hi), hard_beat, next_stress, false, 0, sung);
         push(dur_tok_[std::find(kDurations, kDurations + kNumDurations, d) - kDurations]);
         pos_ += d;
         last_was_syllable_note = false;
@@ -872,7 +874,7 @@ class MelodyDecoder {
                            : last ? 0.0
                            : (last_bar > pos_ && after > 0) ? std::max(3.0, (double)(last_bar - pos_) / after)
                                                             : std::max(3.0, (double)(seg_end - pos_ - beat) / (after + 2));
-      const int d = sample_duration(std::min(lo, std::max(3, hi)), std::max(3, hi), ns == 1 || last, ns, last, ideal);
+      const int d = sample_duration(std::min(lo, std::max(3, hi)), std::max(3, hi), ns == 1 || last, ns, last, ideal, sung);
       push(dur_tok_[std::find(kDurations, kDurations + kNumDurations, d) - kDurations]);
       notes.push_back({rel, pos_, d, melisma_note ? notes.back().syl : ev.syl, melisma_note});
       track(rel);
@@ -905,7 +907,7 @@ class MelodyDecoder {
     for (const GenNote& n : copy)
       if (!n.melisma) syl_notes.push_back(n);
     if (syl_notes.size() != dst.events.size()) return false;
-    if (dst.events.back().cadence == 2 && mod12(syl_notes.back().rel) != 0) return false;  // the song must end on the tonic
+    const bool to_tonic = dst.events.back().cadence == 2 && mod12(syl_notes.back().rel) != 0;
     size_t e = 0;
     std::vector<GenNote> out;
     for (GenNote n : copy) {
@@ -914,7 +916,17 @@ class MelodyDecoder {
       else n.syl = out.empty() ? -1 : out.back().syl;
       out.push_back(n);
     }
-    std::vector<int32_t> toks = hist_;
+    if (to_tonic) {  // the song's last line: same notes, but its final note moves to the nearest tonic
+      GenNote& last = out.back();
+      const int prev_rel = out.size() >= 2 ? out[out.size() - 2].rel : last.rel;
+      int best = INT_MIN;
+      for (int r = kPitchMin; r <= kPitchMax; ++r)
+        if (mod12(r) == 0 && r >= lo_rel_ && r <= hi_rel_ && std::abs(r - prev_rel) <= 12 &&
+            (best == INT_MIN || std::abs(r - last.rel) < std::abs(best - last.rel)))
+          best = r;
+      if (best == INT_MIN) return false;
+      last.rel = best;
+    }
     // feed the copied notes to the model so later lines follow on from them
     for (const GenNote& n : out) {
       while (pos_ < n.start) emit_rest_fill(n.start);
@@ -1129,7 +1141,7 @@ int bars_for(int n_syl, const MeterSpec& m, const std::string& style) {
   // the syllables at the style's pace plus a beat for the held last note, rounded to 1, 2, 4, 6, ...
   const double x = (n_syl * style_info(style).syl_q * 12.0 + m.beat12()) / m.bar12();
   int bars = 1;
-  while (bars < x - 0.35) bars = bars == 1 ? 2 : bars + 2;
+  while (bars < x - 0.35 || bars * m.bar12() < n_syl * 6 + 6) bars = bars == 1 ? 2 : bars + 2;  // an eighth a syllable at least
   return bars;
 }
 
@@ -1163,7 +1175,7 @@ std::vector<Segment> plan_lyric_segments(const Lyrics& L, const MeterSpec& m, co
     }
     for (size_t i = 0; i < want.size(); ++i) {
       const int n = (int)L.lines[i].syl.size();
-      if (got[i] * m.bar12() < n * 3)
+      if (got[i] * m.bar12() < n * 6)
         throw Error("invalid_field", "'bars' is too few: line " + std::to_string(i + 1) + " has " + std::to_string(n) +
                                          " syllables for " + std::to_string(got[i]) + " bar(s)", {{"field", "bars"}});
     }
@@ -1728,7 +1740,8 @@ json task_edit_melody(Engine& eng, const json& req) {
       const double per = s.lyrics.syl.empty() ? si.note_q : si.syl_q;
       int nbars = std::max(1, (int)std::ceil((seg.events.size() + 1) * per * 12.0 / nm.bar12() - 1e-9));
       if (nbars > 1 && nbars % 2) ++nbars;
-      while (nbars * nm.bar12() < (int)seg.events.size() * 3 + 3) ++nbars;
+      const int per_note = s.lyrics.syl.empty() ? 3 : 6;  // sung notes get at least an eighth
+      while (nbars * nm.bar12() < (int)seg.events.size() * per_note + per_note) ++nbars;
       seg.first_bar = bar;
       seg.bars = nbars;
       bar += nbars;

@@ -236,7 +236,7 @@ export function measure(req, res, lines) {
   const barMismatch = notes.filter((n) => n.bar != null && n.bar !== Math.floor(n.start / m.bar + 1e-9)).length;
   if (barMismatch) r.problems.push(`${barMismatch} notes whose bar field disagrees with start / bar length`);
   r.rules = M.rhythmRules(notes, meter, lines ? { lo: 53, hi: 81 } : { lo: 50, hi: 93 });
-  r.range_limit = req.range ?? 16;
+  r.range_limit = res.range_limit ?? req.range ?? 16;
   if (r.shape.range > r.range_limit) r.problems.push(`range ${r.shape.range} over the limit ${r.range_limit}`);
   if (r.shape.max_leap > 12) r.problems.push(`leap of ${r.shape.max_leap} semitones`);
   for (const [k, v] of Object.entries(r.rules)) if (v) r.problems.push(`${v} notes: ${k.replace(/_/g, ' ')}`);
@@ -323,7 +323,10 @@ export function measure(req, res, lines) {
       const j = repOf[li] ?? (t ? texts.indexOf(t) : -1);
       if (j == null || j < 0 || j >= li || !split[j].length || texts[j] !== t) return;
       r.repeats.lines++;
-      if (M.sameLine(split[j], split[li])) r.repeats.same++;
+      // the song's last line may end on the tonic instead (docs/melody-rules.md): compare all but that note
+      const lastLine = li === texts.length - 1;
+      if (M.sameLine(split[j], split[li]) || (lastLine && M.sameLine(split[j].slice(0, -1), split[li].slice(0, -1)) &&
+          split[j].length === split[li].length)) r.repeats.same++;
     });
     if (r.repeats.same < r.repeats.lines) r.problems.push(`${r.repeats.lines - r.repeats.same}/${r.repeats.lines} repeated lines sung differently`);
     if (!r.tones.of && !r.tones.random_of) r.tones = null;

@@ -5,7 +5,7 @@
 // (engine/cli/main.cpp); USAGE below is the reference.
 // ($TUNESMITH_MODELS / $TUNESMITH_WASM_DIR override the package's models/ and dist/wasm/.)
 import fs from 'node:fs';
-import { createEngine, editRequest } from './index.mjs';
+import { createEngine, editRequest, melodyRequest, editMelodyRequest, midiBytes } from './index.mjs';
 
 const USAGE = `usage:
   tunesmith lyrics --title T [--style S] [--lines N] [--lang zh|en] [--seed N] [--temperature X]
@@ -21,6 +21,18 @@ const USAGE = `usage:
       Line indices start at 0.
   tunesmith title (--lyrics-file F | --theme T) [--count N] [--lang zh|en] [--style S] [--seed N] [--json]
   tunesmith analyze-lyrics FILE|- [--lang zh|en] [--json]
+  tunesmith melody [--lyrics FILE|-] [--key G] [--mode major] [--meter 6/8] [--tempo 120]
+      [--style jig] [--bars 16] [--seed N] [--temperature X] [--range N] [--chromatic] [--melisma]
+      [--accompaniment none|block|arpeggio|pattern] [--title T] [--out PREFIX]
+      --lyrics: a text file (one phrase a line) or the output of "lyrics --json" (its lines).
+      With --out: writes PREFIX.mid, PREFIX.musicxml and PREFIX.abc and prints their names;
+      otherwise prints the response JSON (docs/melody-api.md).
+  tunesmith melody-edit --melody FILE.json --action transpose --semitones 2 [--out PREFIX]
+      --action continue [--bars N] [--lyrics FILE] | regenerate_bars --from I --to J |
+      transpose (--semitones N | --key K) | change_mode --mode M |
+      restyle --style S [--meter M] [--tempo N] | accompany --accompaniment A;
+      any action also takes --seed --temperature --range --chromatic --accompaniment --title.
+      FILE.json (- = stdin) is the output of "melody" or "melody-edit" (without --out).
   tunesmith request ['<json>']     (reads the request JSON from stdin when no argument is given)
   tunesmith info
 options for all: --models DIR  --threads N|auto
@@ -42,6 +54,14 @@ const LYRICS_FLAGS = {
 const EDIT_FLAGS = { song: 'text', 'regenerate-line': 'text', lock: 'text', append: 'text', chorus: 'text', seed: 'text' };
 const TITLE_FLAGS = { 'lyrics-file': 'text', theme: 'text', count: 'text', lang: 'text', language: 'text', style: 'text', seed: 'text' };
 const ANALYZE_FLAGS = { lang: 'text', language: 'text' };
+// Melody flags -> [request field, kind].
+const MELODY_FLAGS = {
+  key: ['key', 'text'], mode: ['mode', 'text'], meter: ['meter', 'text'], tempo: ['tempo', 'num'],
+  style: ['style', 'text'], bars: ['bars', 'int'], seed: ['seed', 'int'], temperature: ['temperature', 'num'],
+  range: ['range', 'int'], accompaniment: ['accompaniment', 'text'], title: ['title', 'text'],
+};
+const MELODY_EDIT_FLAGS = { ...MELODY_FLAGS, from: ['from', 'int'], to: ['to', 'int'], semitones: ['semitones', 'int'] };
+const MELODY_BOOLS = ['chromatic', 'melisma'];
 const COMMON_FLAGS = { models: 'text', threads: 'text' };
 
 // Only spaces and tabs are trimmed (like the engine and the native CLI).
@@ -187,14 +207,57 @@ async function buildEdit(flags) {
   return editRequest(opts);
 }
 
+/** --lyrics FILE: the output of "lyrics --json" (its lines) or plain text. */
+async function readLyrics(file) {
+  const text = await readText(file, '--lyrics');
+  if (/^\s*\{/.test(text)) {
+    try {
+      const song = JSON.parse(text);
+      if (song && Array.isArray(song.lines)) return song.lines;
+      if (song && typeof song.lyrics === 'string') return song.lyrics;
+    } catch { /* not JSON: sung as text */ }
+  }
+  return text;
+}
+
+function melodyFields(flags, table) {
+  const opts = {};
+  for (const [flag, [field, kind]] of Object.entries(table)) if (flag in flags) opts[field] = toValue(flag, kind, flags[flag]);
+  for (const b of MELODY_BOOLS) if (flags[b]) opts[b] = true;
+  return opts;
+}
+
+async function buildMelodyEdit(flags) {
+  if (flags.melody === undefined) throw new UsageError('melody-edit needs --melody FILE.json (the output of "tunesmith melody")');
+  if (flags.action === undefined) throw new UsageError('melody-edit needs --action continue|regenerate_bars|transpose|change_mode|restyle|accompany');
+  const text = await readText(flags.melody, '--melody');
+  let melody;
+  try { melody = JSON.parse(text); } catch { melody = null; }
+  if (!melody || typeof melody !== 'object' || Array.isArray(melody) || !Array.isArray(melody.notes)) {
+    throw new UsageError(`--melody ${flags.melody} is not a melody: give the output of "tunesmith melody"`);
+  }
+  const opts = melodyFields(flags, MELODY_EDIT_FLAGS);
+  if (flags.lyrics !== undefined) opts.lyrics = await readLyrics(flags.lyrics);
+  return editMelodyRequest(melody, flags.action.replace(/-/g, '_'), opts);
+}
+
+/** Writes PREFIX.mid, PREFIX.musicxml and PREFIX.abc from a melody response; returns the paths. */
+function writeMelodyFiles(prefix, res) {
+  const files = [[`${prefix}.mid`, midiBytes(res)], [`${prefix}.musicxml`, res.musicxml ?? ''], [`${prefix}.abc`, res.abc ?? '']];
+  for (const [file, data] of files) {
+    try { fs.writeFileSync(file, data); } catch (err) { throw new UsageError(`--out: cannot write ${file}: ${err.code || err.message}`); }
+  }
+  return files.map(([f]) => f);
+}
+
 async function main(argv) {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
     return;
   }
-  // output: 'json' (print the response), 'song' (headers?), 'titles', 'analysis'
-  let request, output = 'json', headers = false, common;
+  // output: 'json' (print the response), 'song' (headers?), 'titles', 'analysis', 'files' (melody --out)
+  let request, output = 'json', headers = false, common, outPrefix;
   if (command === 'lyrics') {
     const { flags, positional } = parseFlags(rest, { ...LYRICS_FLAGS, ...COMMON_FLAGS }, ['json', 'no-originality']);
     noPositional(positional);
@@ -233,6 +296,19 @@ async function main(argv) {
     if (lang !== undefined) request.language = lang;
     if (!flags.json) output = 'analysis';
     common = flags;
+  } else if (command === 'melody') {
+    const { flags, positional } = parseFlags(rest, { ...MELODY_FLAGS, lyrics: 'text', out: 'text', ...COMMON_FLAGS }, MELODY_BOOLS);
+    noPositional(positional);
+    request = melodyRequest(melodyFields(flags, MELODY_FLAGS));
+    if (flags.lyrics !== undefined) request.lyrics = await readLyrics(flags.lyrics);
+    if (flags.out) { output = 'files'; outPrefix = flags.out; }
+    common = flags;
+  } else if (command === 'melody-edit') {
+    const { flags, positional } = parseFlags(rest, { ...MELODY_EDIT_FLAGS, melody: 'text', action: 'text', lyrics: 'text', out: 'text', ...COMMON_FLAGS }, MELODY_BOOLS);
+    noPositional(positional);
+    request = await buildMelodyEdit(flags);
+    if (flags.out) { output = 'files'; outPrefix = flags.out; }
+    common = flags;
   } else if (command === 'request') {
     const { flags, positional } = parseFlags(rest, COMMON_FLAGS, []);
     if (positional.length > 1) throw new UsageError('request takes one JSON argument');
@@ -263,6 +339,11 @@ async function main(argv) {
     else if (output === 'song') { printer.finish(res); printRemarks(res); }
     else if (output === 'titles') for (const t of res.titles || []) write(`${t.title}\n`);
     else if (output === 'analysis') printAnalysis(write, res);
+    else if (output === 'files') {
+      for (const f of writeMelodyFiles(outPrefix, res)) write(`${f}\n`);
+      for (const r of res.remarks || []) process.stderr.write(`note: ${r}\n`);
+      for (const r of res.relaxations || []) process.stderr.write(`relaxed: ${r?.rule ?? ''} (note ${r?.note ?? 0})\n`);
+    }
   } finally {
     await engine.close();
   }

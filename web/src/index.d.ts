@@ -279,6 +279,200 @@ export interface AnalyzeResponse {
   [k: string]: unknown;
 }
 
+// ------------------------------------------------------------------------------------ melody
+// docs/melody-api.md. Times are in beats (a beat = a quarter note, whatever the meter), multiples of
+// 1/12 beat; pitches are MIDI numbers (C4 = 60).
+
+export type MelodyMode = 'major' | 'minor' | 'dorian' | 'mixolydian' | 'lydian' | 'phrygian' | 'locrian';
+export type MelodyMeter = '2/4' | '3/4' | '4/4' | '2/2' | '3/8' | '6/8' | '9/8' | '12/8' | '6/4' | '3/2';
+/** Tune types; requests also accept the aliases chorale, ballad, pop, folk, 歌曲, 流行, 'slip jig'. */
+export type MelodyStyle = 'jig' | 'reel' | 'hornpipe' | 'waltz' | 'polka' | 'march' | 'slip_jig' | 'air' | 'hymn' | 'song';
+export type Accompaniment = 'none' | 'block' | 'arpeggio' | 'pattern';
+
+/** Lyrics to set: text (lines separated by \n), lines, the `lines` of a lyrics response, or the response itself. */
+export type MelodyLyrics = string | Array<string | { text: string; repeat_of?: number | null; section?: string | null }> | LyricsResponse;
+
+/** The generate_melody fields that edit_melody also takes with any action. */
+export interface MelodySettings {
+  /** 0 .. 2^53-1; same request + seed, same melody. Random when absent. */
+  seed?: number;
+  /** 0..2 (default 0.9). */
+  temperature?: number;
+  /** Highest minus lowest note in semitones, 7..24 (default 16). */
+  range?: number;
+  /** Allow notes outside the mode (default false). */
+  chromatic?: boolean;
+  /** Second MIDI track / MusicXML part from the chords (default 'none'). */
+  accompaniment?: Accompaniment | (string & {});
+  /** Written into the files (default: the lyrics' first line or "Melody"). */
+  title?: string;
+}
+
+export interface MelodyOptions extends MelodySettings {
+  /** Words to set, one phrase per line; a lyrics response sends its lines (text, repeat_of, section). */
+  lyrics?: MelodyLyrics;
+  /** Tonic: 'C', 'F#', 'Bb', ... (default 'C'). */
+  key?: string;
+  mode?: MelodyMode | (string & {});
+  /** Default: from the style. */
+  meter?: MelodyMeter | (string & {});
+  /** Quarter notes per minute, 30..300 (default: from the style). */
+  tempo?: number;
+  style?: MelodyStyle | (string & {});
+  /** 1..256: total length (default 16 without lyrics; with lyrics from the syllable counts, at least one bar a line). */
+  bars?: number;
+  /** Allow a syllable to take two notes (default false). */
+  melisma?: boolean;
+  [field: string]: unknown;
+}
+
+export interface MelodyNote {
+  pitch: number;
+  /** Beats from the start. */
+  start: number;
+  duration: number;
+  velocity: number;
+  /** 0-based bar index. */
+  bar?: number;
+  /** The syllable sung on this note ('riv-': the word goes on); absent on notes without one. */
+  syllable?: string;
+  /** Index of the lyrics line the syllable belongs to. */
+  line?: number;
+  /** English: 1 primary-stressed, 0 not; absent for monosyllabic function words. */
+  stress?: number;
+  /** Mandarin tone 0..4. */
+  tone?: number;
+  /** A continuation note of a melisma (no syllable). */
+  melisma?: boolean;
+  [k: string]: unknown;
+}
+
+export interface MelodyChord {
+  start: number;
+  duration: number;
+  /** 'G', 'D7', 'F#m7b5', 'C/E', ... */
+  symbol: string;
+  /** 'I', 'V7', 'vi', ... */
+  roman?: string;
+}
+
+export interface MelodyPhrase {
+  line: number;
+  text: string;
+  first_bar: number;
+  bars: number;
+  /** [first, last] note indices of the phrase. */
+  notes: [number, number] | number[];
+  cadence?: string;
+}
+
+export interface MelodyChecks {
+  /** Share of notes in the mode (1 when chromatic is off). */
+  in_key: number;
+  /** Share of syllables with exactly one note. */
+  alignment: number;
+  /** Share of phrase-final notes on degree 1, 3 or 5. */
+  cadence: number;
+  /** Share of stressed English syllables on a beat (null when not applicable). */
+  stress: number | null;
+  /** Share of Mandarin tone rules held (null when not applicable). */
+  tones: number | null;
+  /** Highest minus lowest note, semitones. */
+  range: number;
+  /** Largest leap, semitones. */
+  max_leap: number;
+  [k: string]: unknown;
+}
+
+export interface MelodyResponse {
+  task?: 'generate_melody' | 'edit_melody';
+  seed: number;
+  style: MelodyStyle | string;
+  key: { tonic: string; mode: MelodyMode | string; fifths: number };
+  meter: MelodyMeter | string;
+  tempo: number;
+  bars: number;
+  /** Quarter-note beats in a bar (3 in 6/8). */
+  beats_per_bar: number;
+  /** The melody; rests are not listed (gaps between notes are rests). */
+  notes: MelodyNote[];
+  /** One per half bar (4/4, 2/2, 12/8, 6/4) or bar (other meters). */
+  chords: MelodyChord[];
+  phrases?: MelodyPhrase[];
+  /** Present when an accompaniment was asked for. */
+  accompaniment?: Array<{ pitch: number; start: number; duration: number; velocity: number }>;
+  checks: MelodyChecks;
+  /** Constraints the decoder had to drop at some step. */
+  relaxations: Array<{ rule: string; note: number | string; [k: string]: unknown }>;
+  /** What was not sung (digits, punctuation, emoji), skipped lines, ... */
+  remarks: string[];
+  /** ABC 2.1 with w: lyrics. */
+  abc: string;
+  /** MusicXML 4.0 (score-partwise). */
+  musicxml: string;
+  /** Base64 of a type-1 Standard MIDI File (midiBytes() decodes it). */
+  midi: string;
+  [k: string]: unknown;
+}
+
+export type MelodyEditAction = 'continue' | 'regenerate_bars' | 'transpose' | 'change_mode' | 'restyle' | 'accompany';
+
+export interface MelodyEditOptions extends MelodySettings {
+  /** continue: bars to append (default 4). */
+  bars?: number;
+  /** continue: new lines to set. */
+  lyrics?: MelodyLyrics;
+  /** regenerate_bars: first and last bar (0-based, inclusive). */
+  from?: number;
+  to?: number;
+  /** transpose: -24..24 (or give `key`). */
+  semitones?: number;
+  /** transpose: the new tonic. */
+  key?: string;
+  /** change_mode: the parallel mode. */
+  mode?: MelodyMode | (string & {});
+  /** restyle: the new style, optionally meter and tempo. */
+  style?: MelodyStyle | (string & {});
+  meter?: MelodyMeter | (string & {});
+  tempo?: number;
+  [field: string]: unknown;
+}
+
+/** The melody an edit starts from: a melody response, or at least its notes, key, meter, tempo, style. */
+export type MelodyInput = MelodyResponse | (Partial<MelodyResponse> & Pick<MelodyResponse, 'notes'>);
+
+export interface RenderMelodyOptions {
+  /** A melody response: supplies notes, key (tonic, mode), meter, tempo, chords, accompaniment, title. */
+  melody?: MelodyInput;
+  notes?: Array<Pick<MelodyNote, 'pitch' | 'start' | 'duration'> & Partial<MelodyNote>>;
+  /** Tonic, as for generate_melody. */
+  key?: string;
+  mode?: MelodyMode | (string & {});
+  meter?: MelodyMeter | (string & {});
+  tempo?: number;
+  chords?: MelodyChord[];
+  accompaniment?: Array<{ pitch: number; start: number; duration: number; velocity?: number }>;
+  title?: string;
+  [field: string]: unknown;
+}
+
+export interface RenderMelodyResponse {
+  abc: string;
+  musicxml: string;
+  /** Base64 of a Standard MIDI File. */
+  midi: string;
+  [k: string]: unknown;
+}
+
+/** Builds the generate_melody request object that generateMelody sends. */
+export function melodyRequest(options: MelodyOptions): Record<string, unknown> & { task: 'generate_melody' };
+/** Builds the edit_melody request object that editMelody sends (the melody goes without its abc/musicxml/midi). */
+export function editMelodyRequest(melody: MelodyInput, action: MelodyEditAction, options?: MelodyEditOptions): Record<string, unknown> & { task: 'edit_melody' };
+/** Builds the render_melody request object that renderMelody sends. */
+export function renderMelodyRequest(options: RenderMelodyOptions): Record<string, unknown> & { task: 'render_melody' };
+/** Decodes a melody response's `midi` (or base64 text) to the bytes of the Standard MIDI File. */
+export function midiBytes(melody: { midi: string } | string): Uint8Array;
+
 export interface LyricsHandlers {
   /** A final line (repeated chorus lines included). */
   onLine?: (event: LineEvent) => void;
@@ -313,6 +507,12 @@ export interface Engine {
   generateTitle(options: TitleOptions): Promise<TitleResponse>;
   /** analyze_lyrics: mood and valence per line and for the whole song. */
   analyzeLyrics(options: AnalyzeOptions): Promise<AnalyzeResponse>;
+  /** generate_melody: a melody for lyrics (or `bars` without), with ABC, MusicXML and MIDI (docs/melody-api.md). */
+  generateMelody(options: MelodyOptions): Promise<MelodyResponse>;
+  /** edit_melody: continue, regenerate_bars, transpose, change_mode, restyle or accompany a melody. */
+  editMelody(melody: MelodyInput, action: MelodyEditAction, options?: MelodyEditOptions): Promise<MelodyResponse>;
+  /** render_melody: the writers alone, for notes edited by hand. */
+  renderMelody(options: RenderMelodyOptions): Promise<RenderMelodyResponse>;
   /** Each final line as it is written (plus tokens and line resets with {tokens: true}), then {event: 'done', response}. */
   streamLyrics(options: LyricsOptions | EditOptions, stream?: StreamOptions): AsyncGenerator<StreamItem, void, undefined>;
   /** Ends the worker / the pthread pool. Idempotent. */

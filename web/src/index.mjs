@@ -6,8 +6,10 @@
 //                                            { onLine: (ev) => console.log(ev.index, ev.text) });
 //   const edited = await engine.editLyrics({ song, action: 'regenerate_line', line: 2, seed: 2 });
 //   const { titles } = await engine.generateTitle({ lyrics: edited.lyrics, count: 3 });
+//   const tune = await engine.generateMelody({ lyrics: edited.lines, key: 'G', style: 'song', seed: 7 });
+//   const up = await engine.editMelody(tune, 'transpose', { semitones: 2 });
 //   await engine.close();
-// The JSON contract of the songwriting fields and tasks: docs/lyrics-controls.md.
+// The JSON contract of the songwriting fields and tasks: docs/lyrics-controls.md; melody: docs/melody-api.md.
 //
 // Browsers: the engine runs in a module Web Worker (worker.mjs); the threaded build (mt) is used
 // only when the page is cross-origin isolated, else the single-thread build (st).
@@ -121,6 +123,87 @@ function simpleRequest(task, opts = {}) {
 export const titleRequest = (opts) => simpleRequest('generate_title', opts);
 /** {lyrics, lang?} -> an analyze_lyrics request (lyrics: text, lines or a song response). */
 export const analyzeRequest = (opts) => simpleRequest('analyze_lyrics', opts);
+
+// ------------------------------------------------------------------------------------ melody
+// docs/melody-api.md: generate_melody, edit_melody, render_melody. Fields go to C++ under their own
+// names (key, mode, meter, tempo, style, bars, seed, accompaniment, ...); C++ checks every value.
+
+// Lyrics for a melody: a string or an array as is (lines of a generate_lyrics response keep their
+// text, repeat_of and section); a lyrics response -> its lines.
+function melodyLyrics(v) {
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    if (Array.isArray(v.lines)) v = v.lines;
+    else if (typeof v.lyrics === 'string') return v.lyrics;
+  }
+  if (!Array.isArray(v)) return v;
+  return v.map((l) => {
+    if (!l || typeof l !== 'object') return l;
+    const o = { text: l.text };
+    if (l.repeat_of != null) o.repeat_of = l.repeat_of;
+    if (l.section != null) o.section = l.section;
+    return o;
+  });
+}
+
+// The files are output only: a melody sent back for an edit goes without them.
+const MELODY_FILES = ['abc', 'musicxml', 'midi'];
+function melodyState(melody) {
+  if (!melody || typeof melody !== 'object' || Array.isArray(melody)) return melody;
+  const m = {};
+  for (const [k, v] of Object.entries(melody)) if (!MELODY_FILES.includes(k) && v !== undefined) m[k] = v;
+  return m;
+}
+
+/** {lyrics?, key?, mode?, meter?, tempo?, style?, bars?, seed?, accompaniment?, ...} -> a generate_melody request. */
+export function melodyRequest(opts = {}) {
+  const req = { task: 'generate_melody' };
+  for (const [k, v] of Object.entries(opts)) if (v !== undefined) req[k] = k === 'lyrics' ? melodyLyrics(v) : v;
+  req.task = 'generate_melody';
+  return req;
+}
+
+/** (melody: a generate_melody / edit_melody response, action, {from, to, semitones, key, mode, style, bars, lyrics, seed, ...}) -> an edit_melody request. */
+export function editMelodyRequest(melody, action, opts = {}) {
+  const req = { task: 'edit_melody', melody: melodyState(melody), action };
+  for (const [k, v] of Object.entries(opts)) if (v !== undefined) req[k] = k === 'lyrics' ? melodyLyrics(v) : v;
+  req.task = 'edit_melody';
+  if (action !== undefined) req.action = action;
+  return req;
+}
+
+/**
+ * -> a render_melody request. opts: {notes, key, mode, meter, tempo, chords, accompaniment, title}, or
+ * {melody} (a melody response: its notes, key (tonic and mode), meter, tempo, chords, accompaniment
+ * and title) with any field overriding it.
+ */
+export function renderMelodyRequest(opts = {}) {
+  const { melody, ...rest } = opts;
+  const req = { task: 'render_melody' };
+  if (melody && typeof melody === 'object') {
+    for (const k of ['notes', 'meter', 'tempo', 'chords', 'accompaniment', 'title']) if (melody[k] !== undefined) req[k] = melody[k];
+    if (melody.key && typeof melody.key === 'object') {
+      if (melody.key.tonic !== undefined) req.key = melody.key.tonic;
+      if (melody.key.mode !== undefined) req.mode = melody.key.mode;
+    } else if (melody.key !== undefined) req.key = melody.key;
+    if (melody.mode !== undefined && req.mode === undefined) req.mode = melody.mode;
+  }
+  for (const [k, v] of Object.entries(rest)) if (v !== undefined) req[k] = v;
+  req.task = 'render_melody';
+  return req;
+}
+
+/** The Standard MIDI File of a melody response (its base64 `midi`, or the base64 text itself) as bytes. */
+export function midiBytes(melody) {
+  const b64 = typeof melody === 'string' ? melody : melody?.midi;
+  if (typeof b64 !== 'string') return new Uint8Array(0);
+  if (typeof atob === 'function') {
+    const bin = atob(b64);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  return new Uint8Array(Buffer.from(b64, 'base64'));
+}
 
 async function toBaseUrl(value, fallback) {
   if (value == null || value === '') return fallback.href;
@@ -255,6 +338,21 @@ class Engine {
   /** opts: {lyrics, lang?} -> {lines: [{valence, label, confidence, words}], overall, ...}. */
   analyzeLyrics(opts) {
     return this.request(analyzeRequest(opts));
+  }
+
+  /** generate_melody (docs/melody-api.md): opts {lyrics?, key?, mode?, meter?, tempo?, style?, bars?, seed?, accompaniment?, ...}. */
+  generateMelody(opts) {
+    return this.request(melodyRequest(opts));
+  }
+
+  /** edit_melody: melody (a previous melody response), action ('transpose', 'regenerate_bars', ...), that action's fields. */
+  editMelody(melody, action, opts) {
+    return this.request(editMelodyRequest(melody, action, opts));
+  }
+
+  /** render_melody: {notes, key, mode, meter, tempo, chords, accompaniment, title} or {melody} -> {abc, musicxml, midi}. */
+  renderMelody(opts) {
+    return this.request(renderMelodyRequest(opts));
   }
 
   /**
