@@ -713,6 +713,7 @@ class MelodyDecoder {
         const int t = dur_tok_[k];
         allowed_[t] = 1;
         if (next_stress == 0 && w >= 2) bias_[t] -= 1.0f;
+        if (next_stress == 1 && w >= 2) bias_[t] += 0.8f;  // primary stress: prefer the strong beats
         if (next_stress == 2 && w == 0) bias_[t] -= 0.7f;
         if (prefer_long && d >= spec_.meter.beat12()) bias_[t] += 1.0f;
         if (ideal > 0) bias_[t] -= 2.0f * (float)std::fabs(std::log2(d / ideal));
