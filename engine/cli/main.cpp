@@ -45,6 +45,9 @@ static const char* kUsage =
     "      restyle --style S [--meter M] [--tempo N] | accompany --accompaniment A;\n"
     "      any action also takes --seed --temperature --range --chromatic --accompaniment --title.\n"
     "      FILE.json (- = stdin) is the output of \"melody\" or \"melody-edit\" (without --out).\n"
+    "  tunesmith analyze FILE.wav [--json]\n"
+    "      Key, tempo, loudness and a timeline of one WAV file (docs/listen-api.md); --json prints\n"
+    "      the whole response (beats, segments, pictures, evidence).\n"
     "  tunesmith request ['<json>']     (reads the request JSON from stdin when no argument is given)\n"
     "  tunesmith info\n"
     "options for all: --models DIR  --threads N|auto\n"
@@ -285,6 +288,32 @@ static void print_analysis(const json& res) {
             << ", confidence " << fixed2(o.value("confidence", json()), false) << ")\n";
 }
 
+// analyze without --json: one line per answer, then the warnings.
+static void print_audio(const json& r) {
+  auto num = [](const json& v, int digits) {
+    if (!v.is_number()) return std::string("-");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v.get<double>());
+    return std::string(buf);
+  };
+  const json& k = r["key"];
+  std::cout << "key: " << (k["name"].is_string() ? k["name"].get<std::string>() : std::string("none")) << " (confidence "
+            << num(k["confidence"], 2) << ")\n";
+  const json& t = r["tempo"];
+  std::cout << "tempo: " << num(t["bpm"], 1) << " BPM (confidence " << num(t["confidence"], 2) << ", " << t.value("beat_count", 0)
+            << " beats)\n";
+  const json& l = r["loudness"];
+  std::cout << "loudness: " << num(l["integrated_lufs"], 1) << " LUFS integrated, range " << num(l["loudness_range_lu"], 1)
+            << " LU, true peak " << num(l["true_peak_dbtp"], 1) << " dBTP\n";
+  std::cout << "duration: " << num(r["duration"], 1) << " s, " << r["sample_rate"].get<int>() << " Hz, " << r["channels"].get<int>()
+            << (r["channels"].get<int>() == 1 ? " channel" : " channels") << "\n";
+  for (const json& s : r["segments"])
+    std::cout << "  " << num(s["start"], 1) << "-" << num(s["end"], 1) << " s: "
+              << (s["key"]["name"].is_string() ? s["key"]["name"].get<std::string>() : std::string("-")) << ", max "
+              << num(s["loudness_max_lufs"], 1) << " LUFS\n";
+  for (const json& w : r["warnings"]) std::cerr << "warning: " << str(w) << "\n";
+}
+
 // --lyrics FILE for melody: the output of "lyrics --json" (its lines) or plain text.
 static json melody_lyrics(const std::string& text) {
   size_t i = 0;
@@ -341,17 +370,18 @@ int main(int argc, char** argv) {
   std::string models = env_models ? env_models : "models";
   int threads = 1;
   bool as_json = false, structure_given = false;
-  enum class Out { Json, Song, Titles, Analysis } output = Out::Json;
+  enum class Out { Json, Song, Titles, Analysis, Audio } output = Out::Json;
   bool headers = false;
   json req = json::object();
   std::map<std::string, std::string> ed;  // edit / title flags, checked after parsing
   std::vector<std::string> positional;
 
   const bool lyrics = cmd == "lyrics", edit = cmd == "edit", title = cmd == "title", analyze = cmd == "analyze-lyrics";
-  const bool melody = cmd == "melody", melody_edit = cmd == "melody-edit";
+  const bool melody = cmd == "melody", melody_edit = cmd == "melody-edit", analyze_audio = cmd == "analyze";
+  std::string audio_data;
   std::string out_prefix;
   try {
-    if (!(lyrics || edit || title || analyze || melody || melody_edit || cmd == "request" || cmd == "info")) throw UsageError("unknown command \"" + cmd + "\"");
+    if (!(lyrics || edit || title || analyze || melody || melody_edit || analyze_audio || cmd == "request" || cmd == "info")) throw UsageError("unknown command \"" + cmd + "\"");
     std::map<std::string, bool> seen;
     for (int i = 2; i < argc; ++i) {
       std::string a = argv[i], inline_value;
@@ -468,6 +498,15 @@ int main(int argc, char** argv) {
       req["lyrics"] = read_text(positional[0], "analyze-lyrics");
       if (ed.count("lang")) req["language"] = ed["lang"];
       if (!as_json) output = Out::Analysis;
+    } else if (analyze_audio) {
+      if (positional.size() != 1) throw UsageError("analyze takes one FILE.wav");
+      audio_data = read_text(positional[0], "analyze");
+      req["task"] = "analyze_audio";
+      std::string base = positional[0];
+      const size_t slash = base.find_last_of('/');
+      if (slash != std::string::npos) base = base.substr(slash + 1);
+      req["name"] = base;
+      if (!as_json) output = Out::Audio;
     } else if (melody || melody_edit) {
       if (!positional.empty()) throw UsageError("unexpected argument \"" + positional[0] + "\"");
       json fields = req;
@@ -516,7 +555,7 @@ int main(int argc, char** argv) {
   if (output == Out::Song && lyrics)  // stream lines as they are written; edits print the final song
     on_event = [&printer](const json& ev) { printer.on_event(ev); };
 
-  const std::string out = engine.request(text, on_event);
+  const std::string out = engine.request(text, on_event, audio_data);
   const json resp = json::parse(out);
   if (resp.contains("error")) {
     std::cerr << out << "\n";
@@ -544,6 +583,7 @@ int main(int argc, char** argv) {
         for (const json& t : resp["titles"]) std::cout << str(t.value("title", json())) << "\n";
       break;
     case Out::Analysis: print_analysis(resp); break;
+    case Out::Audio: print_audio(resp); break;
   }
   return 0;
 }

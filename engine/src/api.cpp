@@ -8,6 +8,7 @@
 #include "tunesmith/en_lexicon.h"
 #include "tunesmith/kernels.h"
 #include "tunesmith/lyrics.h"
+#include "tunesmith/listen.h"
 #include "tunesmith/melody.h"
 #include "tunesmith/model.h"
 #include "tunesmith/ngram_index.h"
@@ -429,6 +430,7 @@ static const std::pair<const char*, TaskFn> kTasks[] = {
     {"generate_melody", [](Engine& e, const json& r, const EventFn&) { return task_generate_melody(e, r); }},
     {"edit_melody", [](Engine& e, const json& r, const EventFn&) { return task_edit_melody(e, r); }},
     {"render_melody", [](Engine& e, const json& r, const EventFn&) { return task_render_melody(e, r); }},
+    {"analyze_audio", [](Engine& e, const json& r, const EventFn& ev) { return task_analyze_audio(e, r, ev); }},
     {"info", task_info},
     {"model_logits", task_model_logits},
     {"bench_decode", task_bench_decode},
@@ -449,7 +451,13 @@ json Engine::loaded_models() const {
   return models;
 }
 
-json Engine::handle(const json& req, const EventFn& on_event) {
+json Engine::handle(const json& req, const EventFn& on_event, std::string_view data) {
+  struct Attach {  // the data is visible to tasks during this call only
+    std::string_view& slot;
+    std::string_view old;
+    Attach(std::string_view& s, std::string_view d) : slot(s), old(s) { slot = d; }
+    ~Attach() { slot = old; }
+  } attach(data_, data);
   try {
     if (!req.is_object()) throw Error("bad_request", "the request must be a JSON object");
     if (!req.contains("task")) throw Error("missing_field", "'task' is required (e.g. \"generate_lyrics\")", {{"field", "task"}});
@@ -472,11 +480,11 @@ json Engine::handle(const json& req, const EventFn& on_event) {
   }
 }
 
-std::string Engine::request(const std::string& json_text, const EventFn& on_event) {
+std::string Engine::request(const std::string& json_text, const EventFn& on_event, std::string_view data) {
   json req = json::parse(json_text, nullptr, false);
   if (req.is_discarded()) return error_json("bad_request", "the request is not valid JSON").dump();
   // error_handler::replace: invalid UTF-8 from a model can never make dump() throw.
-  return handle(req, on_event).dump(-1, ' ', false, json::error_handler_t::replace);
+  return handle(req, on_event, data).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace tunesmith

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -33,10 +34,12 @@ class Engine {
   Engine();
   ~Engine();
 
-  // Handles one request (JSON text); the response is JSON text.
-  std::string request(const std::string& json_text, const EventFn& on_event = nullptr);
+  // Handles one request (JSON text); the response is JSON text. `data` carries the bytes a task
+  // needs beside its JSON (analyze_audio: a WAV file, or float32 PCM); it is only read during the call.
+  std::string request(const std::string& json_text, const EventFn& on_event = nullptr, std::string_view data = {});
   // Same, for callers that already hold parsed JSON.
-  nlohmann::json handle(const nlohmann::json& req, const EventFn& on_event = nullptr);
+  nlohmann::json handle(const nlohmann::json& req, const EventFn& on_event = nullptr, std::string_view data = {});
+  std::string_view attached_data() const { return data_; }  // the current request's data (tasks)
 
   // Registers a model from its manifest text and .onnx bytes; returns {"ok":true,...} or an error
   // object. A model with the same name replaces the old one.
@@ -69,6 +72,7 @@ class Engine {
   std::map<std::string, std::string> word_lists_;  // model -> its lexicon file's text
   std::shared_ptr<const Sentiment> sentiment_;
   std::string model_dir_;
+  std::string_view data_;
 };
 
 // {"error": {"code": code, "message": message, ...details}}

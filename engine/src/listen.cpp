@@ -1,0 +1,251 @@
+// analyze_audio: see tunesmith/listen.h and docs/listen-api.md.
+#include "tunesmith/listen.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "tunesmith/audio.h"
+#include "tunesmith/dsp.h"
+#include "tunesmith/error.h"
+#include "tunesmith/request.h"
+
+namespace tunesmith {
+
+using json = nlohmann::json;
+
+namespace {
+
+double r3(double x) { return std::round(x * 1000.0) / 1000.0; }
+double r2(double x) { return std::round(x * 100.0) / 100.0; }
+json finite_or_null(double x, int digits = 2) {
+  if (!std::isfinite(x)) return nullptr;
+  const double s = std::pow(10.0, digits);
+  return std::round(x * s) / s;
+}
+
+const char* encoding_name(SampleEncoding e) {
+  switch (e) {
+    case SampleEncoding::PcmU8: return "pcm_u8";
+    case SampleEncoding::PcmS16: return "pcm_s16";
+    case SampleEncoding::PcmS24: return "pcm_s24";
+    case SampleEncoding::PcmS32: return "pcm_s32";
+    case SampleEncoding::Float32: return "float32";
+    case SampleEncoding::Float64: return "float64";
+  }
+  return "?";
+}
+
+json picture_json(const dsp::Picture& p, double frame_rate, double lo, double hi) {
+  // values scaled to 0..255 between lo and hi (a picture, not a measurement)
+  json v = json::array();
+  for (float x : p.values) {
+    const double t = (std::clamp((double)x, lo, hi) - lo) / (hi - lo);
+    v.push_back((int)std::lround(t * 255.0));
+  }
+  return {{"rows", p.rows}, {"columns", p.columns}, {"seconds_per_column", r3(p.frames_per_column / frame_rate)},
+          {"range", {lo, hi}}, {"values", v}};
+}
+
+json key_json(const dsp::KeyResult& k, bool detail) {
+  if (k.tonic < 0) return {{"name", nullptr}, {"confidence", 0}};
+  static const char* names[12] = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
+  json j = {{"tonic", names[k.tonic]}, {"mode", k.minor ? "minor" : "major"}, {"name", k.name}, {"confidence", r3(k.confidence)}};
+  if (detail) {
+    // evidence: the chroma profile and how well each key's profile correlates with it
+    std::vector<std::pair<double, int>> order;
+    for (int i = 0; i < 24; ++i) order.push_back({k.correlations[i], i});
+    std::sort(order.begin(), order.end(), [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    json top = json::array();
+    for (int i = 0; i < 5; ++i)
+      top.push_back({{"key", dsp::key_name(order[i].second % 12, order[i].second >= 12)}, {"correlation", r3(order[i].first)}});
+    json chroma = json::array();
+    for (float c : k.chroma) chroma.push_back(r3(c));
+    j["correlation"] = r3(k.correlation);
+    j["margin"] = r3(k.margin);
+    j["evidence"] = {{"method", "chroma profile correlated with the Krumhansl-Kessler key profiles (24 keys)"},
+                     {"chroma", chroma},
+                     {"chroma_order", {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"}},
+                     {"best_keys", top}};
+  }
+  return j;
+}
+
+}  // namespace
+
+json task_analyze_audio(Engine& eng, const json& req, const EventFn& on_event) {
+  Fields f(req, {"task", "format", "sample_rate", "channels", "segment_seconds", "max_beats", "pictures", "name"});
+  const std::string format = f.choice("format", {"wav", "f32"}, "wav");
+  const double seg_seconds = f.number("segment_seconds", 4.0, 1.0, 60.0);
+  const int max_beats = (int)f.integer("max_beats", 2000, 0, 100000);
+  bool pictures = true;
+  if (f.has("pictures")) {
+    if (!req["pictures"].is_boolean()) throw Error("invalid_field", "'pictures' must be true or false", {{"field", "pictures"}});
+    pictures = req["pictures"].get<bool>();
+  }
+  const std::string_view data = eng.attached_data();
+  if (data.empty()) throw Error("invalid_audio", "no audio: send the file's bytes with the request (an empty file?)", {{"reason", "empty"}});
+  constexpr double kMaxSeconds = 3 * 3600.0;
+
+  // ---- the stream: blocks of interleaved float at the source rate
+  int rate = 0, channels = 0;
+  uint32_t mask = 0;
+  json source;
+  std::unique_ptr<WavDecoder> wav;
+  size_t f32_frames = 0;
+  if (format == "wav") {
+    wav = std::make_unique<WavDecoder>();
+    wav->feed(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+    wav->finish();
+    if (!wav->ready()) throw Error("invalid_audio", "not a complete WAV header", {{"reason", "truncated_header"}});
+    const AudioFormat& af = wav->format();
+    rate = af.sample_rate;
+    channels = af.channels;
+    mask = af.channel_mask;
+    source = {{"container", af.container}, {"encoding", encoding_name(af.encoding)}, {"bits", af.bits_per_sample}};
+  } else {
+    rate = (int)f.required_integer("sample_rate", 1000, 384000);
+    channels = (int)f.integer("channels", 1, 1, 32);
+    if (data.size() % (4 * (size_t)channels))
+      throw Error("invalid_audio", "float32 PCM must be a whole number of frames (" + std::to_string(4 * channels) + " bytes each)", {{"reason", "partial_frame"}});
+    f32_frames = data.size() / (4 * (size_t)channels);
+    source = {{"container", "pcm"}, {"encoding", "float32"}, {"bits", 32}};
+  }
+  if (f.has("name")) source["name"] = f.text("name", false, 500);
+
+  LoudnessMeter meter(rate, channels, mask);
+  Resampler rs(rate, dsp::kAnalysisRate);
+  dsp::AnalyzerOptions ao;
+  ao.segment_seconds = seg_seconds;
+  dsp::Analyzer an(ao);
+  const size_t block = 8192;
+  std::vector<float> inter(block * (size_t)channels), mono(block), res;
+  uint64_t frames_done = 0, nonfinite = 0, clipped = 0;
+  const uint64_t total_frames = wav ? (wav->format().size_known ? wav->format().declared_frames : 0) : f32_frames;
+  int last_pct = -1;
+  auto feed = [&](const float* x, size_t n) {
+    if ((frames_done + n) / (double)rate > kMaxSeconds)
+      throw Error("invalid_audio", "the audio is longer than 3 hours", {{"reason", "too_long"}});
+    for (size_t i = 0; i < n * (size_t)channels; ++i) {
+      float v = x[i];
+      if (!std::isfinite(v)) { ++nonfinite; v = 0; }
+      else if (v >= 1.0f || v <= -1.0f) ++clipped;
+      inter[i] = v;
+    }
+    meter.add_interleaved(inter.data(), n);
+    mix_to_mono(inter.data(), n, channels, mono.data());
+    res.clear();
+    rs.process(mono.data(), n, res);
+    an.push(res.data(), res.size());
+    frames_done += n;
+    if (on_event && total_frames) {
+      const int pct = (int)(100.0 * (double)frames_done / (double)total_frames);
+      if (pct / 5 != last_pct / 5) {
+        last_pct = pct;
+        on_event({{"event", "progress"}, {"fraction", std::min(1.0, r3(frames_done / (double)total_frames))}});
+      }
+    }
+  };
+  if (wav) {
+    for (;;) {
+      const size_t got = wav->read_interleaved(inter.data(), block);
+      if (!got) break;
+      std::vector<float> copy(inter.begin(), inter.begin() + (long)(got * (size_t)channels));
+      feed(copy.data(), got);
+    }
+  } else {
+    std::vector<float> tmp(block * (size_t)channels);
+    for (size_t at = 0; at < f32_frames; at += block) {
+      const size_t n = std::min(block, f32_frames - at);
+      std::memcpy(tmp.data(), data.data() + at * 4 * (size_t)channels, n * 4 * (size_t)channels);
+      feed(tmp.data(), n);
+    }
+  }
+  if (frames_done == 0) throw Error("invalid_audio", "the file holds no samples", {{"reason", "no_samples"}});
+  res.clear();
+  rs.flush(res);
+  an.push(res.data(), res.size());
+  an.finish();
+  if (wav) nonfinite += wav->stats().nonfinite_samples;
+
+  const double duration = frames_done / (double)rate;
+  json warnings = json::array();
+  if (wav && wav->stats().truncated) warnings.push_back("the file ends in the middle of its data: analysed what is there");
+  if (nonfinite) warnings.push_back(std::to_string(nonfinite) + " samples were NaN or infinite and were read as silence");
+  if (clipped) warnings.push_back(std::to_string(clipped) + " samples are at full scale (clipping)");
+  if (duration < 3.0) warnings.push_back("shorter than 3 seconds: key and tempo are unreliable");
+
+  // ---- loudness
+  const LoudnessResult lr = meter.result();
+  json loud = {{"integrated_lufs", lr.has_loudness ? finite_or_null(lr.integrated_lufs, 1) : json(nullptr)},
+               {"loudness_range_lu", lr.has_range ? finite_or_null(lr.loudness_range_lu, 1) : json(nullptr)},
+               {"momentary_max_lufs", finite_or_null(lr.momentary_max_lufs, 1)},
+               {"short_term_max_lufs", finite_or_null(lr.short_term_max_lufs, 1)},
+               {"sample_peak_dbfs", finite_or_null(lr.sample_peak_dbfs, 2)},
+               {"true_peak_dbtp", finite_or_null(lr.true_peak_dbtp, 2)},
+               {"method", "ITU-R BS.1770-4 / EBU R128: K-weighted, 400 ms blocks, -70 LUFS absolute and -10 LU relative gates; true peak 4x oversampled"}};
+  if (!lr.has_loudness) warnings.push_back("silent (below -70 LUFS): no loudness, key or tempo");
+
+  // ---- key
+  const auto kc = an.key_chroma();
+  dsp::KeyResult key = dsp::estimate_key(kc.data());
+  json jkey = key_json(key, true);
+  jkey["tuning_cents"] = an.tuning_shift() * 100 / 3;
+
+  // ---- tempo
+  dsp::TempoResult tr = dsp::estimate_tempo(an.onset(), an.frame_rate());
+  json tempo;
+  if (tr.bpm > 0) {
+    json cands = json::array();
+    for (const auto& c : tr.candidates) cands.push_back({{"bpm", r2(c.bpm)}, {"salience", r3(c.salience)}, {"score", r3(c.score)}});
+    json beats = json::array();
+    for (size_t i = 0; i < tr.beats.size() && (int)i < max_beats; ++i) beats.push_back(r3(tr.beats[i]));
+    tempo = {{"bpm", r2(tr.bpm)},
+             {"confidence", r3(tr.confidence)},
+             {"beats", beats},
+             {"beat_count", tr.beats.size()},
+             {"evidence", {{"method", "autocorrelation of the onset strength (log spectral flux), comb-filtered, times a log-normal prior around 120 BPM; beats by dynamic programming"},
+                           {"candidates", cands},
+                           {"half", {{"bpm", r2(tr.half.bpm)}, {"score", r3(tr.half.score)}}},
+                           {"double", {{"bpm", r2(tr.twice.bpm)}, {"score", r3(tr.twice.score)}}}}}};
+  } else {
+    tempo = {{"bpm", nullptr}, {"confidence", 0}, {"beats", json::array()}, {"beat_count", 0}};
+  }
+
+  // ---- segments
+  json segs = json::array();
+  const auto& ss = an.segments();
+  const std::vector<double> mom = meter.momentary_lufs();  // one per 100 ms step
+  for (size_t i = 0; i < ss.size(); ++i) {
+    const auto& s = ss[i];
+    const auto ch = an.segment_key_chroma(i);
+    dsp::KeyResult sk = dsp::estimate_key(ch.data());
+    double mmax = -INFINITY;
+    for (size_t b = (size_t)std::max(0.0, s.start_time * 10); b < mom.size() && b < (size_t)(s.end_time * 10); ++b) mmax = std::max(mmax, mom[b]);
+    segs.push_back({{"start", r2(s.start_time)}, {"end", r2(std::min(s.end_time, duration))}, {"key", key_json(sk, false)},
+                    {"rms_db", finite_or_null(20 * std::log10(std::max(1e-9f, s.rms_mean)), 1)},
+                    {"loudness_max_lufs", finite_or_null(mmax, 1)},
+                    {"onset_strength", r3(s.onset_mean)}});
+  }
+
+  json out = {{"task", "analyze_audio"},
+              {"duration", r3(duration)},
+              {"sample_rate", rate},
+              {"channels", channels},
+              {"source", source},
+              {"key", jkey},
+              {"tempo", tempo},
+              {"loudness", loud},
+              {"segments", segs},
+              {"segment_seconds", r2(an.segment_frames() / an.frame_rate())},
+              {"warnings", warnings},
+              {"unavailable", {{"style", "the style classifier is not trained yet"}, {"mood", "the mood classifier is not trained yet"},
+                               {"instruments", "the instrument classifier is not trained yet"}, {"embedding", "needs the classifiers"}}}};
+  if (pictures)
+    out["pictures"] = {{"chroma", picture_json(an.chroma_picture(), an.frame_rate(), 0.0, 1.0)},
+                       {"mel", picture_json(an.mel_picture(), an.frame_rate(), -80.0, 20.0)}};
+  return out;
+}
+
+}  // namespace tunesmith
