@@ -219,6 +219,7 @@ json task_analyze_audio(Engine& eng, const json& req, const EventFn& on_event) {
   const std::vector<double> mom = meter.momentary_lufs();  // one per 100 ms step
   for (size_t i = 0; i < ss.size(); ++i) {
     const auto& s = ss[i];
+    if (i > 0 && s.start_time >= duration - 0.25) break;  // the centred last frames: not a segment of their own
     const auto ch = an.segment_key_chroma(i);
     dsp::KeyResult sk = dsp::estimate_key(ch.data());
     double mmax = -INFINITY;
