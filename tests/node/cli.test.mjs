@@ -113,6 +113,22 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-cli-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 const ZH_LYRICS = path.join(tmp, 'zh.txt');
 fs.writeFileSync(ZH_LYRICS, '月亮升起来\n照在我窗前\n思念你的脸\n春风吹又生\n');
+// A 4 s mono 16-bit WAV for analyze: an A minor triad over a click every 0.5 s.
+const WAV = path.join(tmp, 'tone.wav');
+{
+  const rate = 22050, frames = 4 * rate, data = Buffer.alloc(frames * 2);
+  for (let i = 0; i < frames; i++) {
+    const t = i / rate, k = i % (rate / 2);
+    let v = 0.1 * [220, 261.63, 329.63].reduce((a, f) => a + Math.sin(2 * Math.PI * f * t), 0);
+    if (k < 400) v += 0.4 * Math.exp(-k / 80) * Math.sin(2 * Math.PI * 1500 * k / rate);
+    data.writeInt16LE(Math.round(v * 32767), 2 * i);
+  }
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0, 'latin1'); h.writeUInt32LE(36 + data.length, 4); h.write('WAVEfmt ', 8, 'latin1');
+  h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22); h.writeUInt32LE(rate, 24);
+  h.writeUInt32LE(rate * 2, 28); h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34); h.write('data', 36, 'latin1'); h.writeUInt32LE(data.length, 40);
+  fs.writeFileSync(WAV, Buffer.concat([h, data]));
+}
 const STRUCTURED = ['lyrics', '--title', '春雨', '--structure', 'V C V C', '--rhyme', 'AABB', '--syllables', '7', '--seed', '2'];
 
 describe('tunesmith CLI (JS): songwriting flags and commands', { skip, timeout: 600_000 }, () => {
@@ -209,6 +225,9 @@ describe('tunesmith CLI (JS): songwriting flags and commands', { skip, timeout: 
     ['--song that is not a song', ['edit', '--song', ZH_LYRICS, '--continue'], 'usage'],
     ['title without lyrics or theme', ['title', '--count', '2'], 'usage'],
     ['analyze-lyrics without a file', ['analyze-lyrics'], 'usage'],
+    ['analyze without a file', ['analyze'], 'usage'],
+    ['analyze with two files', ['analyze', WAV, WAV], 'usage'],
+    ['analyze: not a WAV file (engine)', ['analyze', ZH_LYRICS], 'invalid_audio'],
     ['--syllables not a number', ['lyrics', '--title', 'x', '--syllables', 'seven'], 'usage'],
     ['bad rhyme scheme (engine)', ['lyrics', '--title', 'x', '--rhyme', 'AB1B'], 'invalid_field'],
     ['bad chorus (engine)', ['lyrics', '--title', 'x', '--chorus', 'sometimes'], 'invalid_field'],
@@ -263,6 +282,17 @@ describe('native CLI and npm bin: same stdout for the same arguments', { skip: n
     await same(['title', '--theme', 'summer rain', '--count', '2', '--seed', '2']);
     await same(['analyze-lyrics', ZH_LYRICS]);
     await same(['analyze-lyrics', '-', '--lang', 'en'], { input: 'I am so happy today\nmy heart is broken and I cry\n' });
+  });
+
+  test('analyze: a WAV file (plain and --json)', async () => {
+    const a = await same(['analyze', WAV]);
+    assert.match(a.stdout, /^key: .+\ntempo: .+ BPM .+\nloudness: .+\nduration: 4\.0 s, 22050 Hz, 1 channel\n/);
+    await same(['analyze', '-'], { input: fs.readFileSync(WAV) });
+    const args = ['analyze', WAV, '--json'];
+    const [n, j] = [await nativeCli(args, { env }), await cli(args, { env })];
+    assert.equal(n.code, 0, n.stderr);
+    assert.deepEqual(JSON.parse(j.stdout), JSON.parse(n.stdout));
+    assert.equal(JSON.parse(n.stdout).source.name, 'tone.wav');
   });
 
   test('usage text is the same', async () => {

@@ -33,6 +33,9 @@ const USAGE = `usage:
       restyle --style S [--meter M] [--tempo N] | accompany --accompaniment A;
       any action also takes --seed --temperature --range --chromatic --accompaniment --title.
       FILE.json (- = stdin) is the output of "melody" or "melody-edit" (without --out).
+  tunesmith analyze FILE.wav [--json]
+      Key, tempo, loudness and a timeline of one WAV file (docs/listen-api.md); --json prints
+      the whole response (beats, segments, pictures, evidence).
   tunesmith request ['<json>']     (reads the request JSON from stdin when no argument is given)
   tunesmith info
 options for all: --models DIR  --threads N|auto
@@ -131,6 +134,17 @@ async function readStdin(what) {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A file's bytes (- = stdin), as the native CLI reads them. */
+async function readBytes(file, what) {
+  if (file === '-') {
+    if (process.stdin.isTTY) throw new UsageError(`${what}: give it as an argument or on stdin`);
+    const chunks = [];
+    for await (const c of process.stdin) chunks.push(c);
+    return Buffer.concat(chunks);
+  }
+  try { return fs.readFileSync(file); } catch (err) { throw new UsageError(`${what}: cannot read ${file}: ${err.code || err.message}`); }
+}
+
 async function readText(file, what) {
   if (file === '-') return readStdin(what);
   try { return fs.readFileSync(file, 'utf8'); } catch (err) { throw new UsageError(`${what}: cannot read ${file}: ${err.code || err.message}`); }
@@ -177,6 +191,44 @@ function printAnalysis(write, res) {
   for (const l of res.lines || []) write(`${String(l.label).padEnd(8)} ${fixed2(l.valence, true)}  ${l.text}\n`);
   const o = res.overall || {};
   write(`overall: ${o.label} (valence ${fixed2(o.valence, true)}, confidence ${fixed2(o.confidence, false)})\n`);
+}
+
+/**
+ * C's printf("%.*f", digits, x): the exact value of the double rounded half to even (toFixed
+ * rounds ties away from zero, e.g. 0.25 -> "0.3" where printf gives "0.2"), "-" kept on negative
+ * values that round to zero.
+ */
+function printfFixed(x, digits) {
+  const neg = x < 0 || Object.is(x, -0);
+  const a = Math.abs(x);
+  if (!Number.isFinite(a) || a >= 1e21) return String(x);
+  const exact = a.toFixed(Math.min(100, digits + 60)); // exact to 60 more digits than printed
+  const dot = exact.indexOf('.');
+  const keep = exact.slice(0, dot) + exact.slice(dot + 1, dot + 1 + digits); // digits kept, without the point
+  const rest = exact.slice(dot + 1 + digits);
+  const half = rest[0] > '5' || (rest[0] === '5' && /[1-9]/.test(rest.slice(1)));
+  const tie = rest[0] === '5' && !half;
+  let n = BigInt(keep);
+  if (half || (tie && n % 2n === 1n)) n += 1n;
+  let t = n.toString().padStart(digits + 1, '0');
+  if (digits) t = `${t.slice(0, -digits)}.${t.slice(-digits)}`;
+  return `${neg ? '-' : ''}${t}`;
+}
+
+/** analyze without --json: one line per answer, then the warnings (as the native CLI's print_audio). */
+function printAudio(write, r) {
+  const num = (v, digits) => (typeof v === 'number' ? printfFixed(v, digits) : '-');
+  const k = r.key || {};
+  write(`key: ${typeof k.name === 'string' ? k.name : 'none'} (confidence ${num(k.confidence, 2)})\n`);
+  const t = r.tempo || {};
+  write(`tempo: ${num(t.bpm, 1)} BPM (confidence ${num(t.confidence, 2)}, ${t.beat_count ?? 0} beats)\n`);
+  const l = r.loudness || {};
+  write(`loudness: ${num(l.integrated_lufs, 1)} LUFS integrated, range ${num(l.loudness_range_lu, 1)} LU, true peak ${num(l.true_peak_dbtp, 1)} dBTP\n`);
+  write(`duration: ${num(r.duration, 1)} s, ${r.sample_rate} Hz, ${r.channels}${r.channels === 1 ? ' channel' : ' channels'}\n`);
+  for (const s of r.segments || []) {
+    write(`  ${num(s.start, 1)}-${num(s.end, 1)} s: ${typeof s.key?.name === 'string' ? s.key.name : '-'}, max ${num(s.loudness_max_lufs, 1)} LUFS\n`);
+  }
+  for (const w of r.warnings || []) process.stderr.write(`warning: ${typeof w === 'string' ? w : JSON.stringify(w)}\n`);
 }
 
 // ------------------------------------------------------------------------------------ commands
@@ -256,8 +308,8 @@ async function main(argv) {
     console.log(USAGE);
     return;
   }
-  // output: 'json' (print the response), 'song' (headers?), 'titles', 'analysis', 'files' (melody --out)
-  let request, output = 'json', headers = false, common, outPrefix;
+  // output: 'json' (print the response), 'song' (headers?), 'titles', 'analysis', 'audio', 'files' (melody --out)
+  let request, output = 'json', headers = false, common, outPrefix, data = null;
   if (command === 'lyrics') {
     const { flags, positional } = parseFlags(rest, { ...LYRICS_FLAGS, ...COMMON_FLAGS }, ['json', 'no-originality']);
     noPositional(positional);
@@ -296,6 +348,14 @@ async function main(argv) {
     if (lang !== undefined) request.language = lang;
     if (!flags.json) output = 'analysis';
     common = flags;
+  } else if (command === 'analyze') {
+    const { flags, positional } = parseFlags(rest, COMMON_FLAGS, ['json']);
+    if (positional.length !== 1) throw new UsageError('analyze takes one FILE.wav');
+    data = await readBytes(positional[0], 'analyze');
+    // The WAV bytes go beside the request; name: the file's base name, as the native CLI sends it.
+    request = { task: 'analyze_audio', name: positional[0].slice(positional[0].lastIndexOf('/') + 1) };
+    if (!flags.json) output = 'audio';
+    common = flags;
   } else if (command === 'melody') {
     const { flags, positional } = parseFlags(rest, { ...MELODY_FLAGS, lyrics: 'text', out: 'text', ...COMMON_FLAGS }, MELODY_BOOLS);
     noPositional(positional);
@@ -333,12 +393,13 @@ async function main(argv) {
     // Songs: print each line as it is written (like the native CLI); edits print the final song.
     const printer = output === 'song' ? songPrinter(write, headers) : null;
     const streaming = printer && request.task === 'generate_lyrics';
-    const res = await engine.requestRaw(request, streaming ? printer.onEvent : null);
+    const res = await engine.requestRaw(request, streaming ? printer.onEvent : null, data);
     if (res?.error) return fail(res.error);
     if (output === 'json') write(`${JSON.stringify(res)}\n`);
     else if (output === 'song') { printer.finish(res); printRemarks(res); }
     else if (output === 'titles') for (const t of res.titles || []) write(`${t.title}\n`);
     else if (output === 'analysis') printAnalysis(write, res);
+    else if (output === 'audio') printAudio(write, res);
     else if (output === 'files') {
       for (const f of writeMelodyFiles(outPrefix, res)) write(`${f}\n`);
       for (const r of res.remarks || []) process.stderr.write(`note: ${r}\n`);

@@ -174,6 +174,17 @@ async function coreCount() {
   return globalThis.navigator?.hardwareConcurrency || 2;
 }
 
+/**
+ * An ArrayBuffer, SharedArrayBuffer or ArrayBuffer view (Node Buffer too) as a plain Uint8Array over
+ * the same bytes (not a Buffer, whose slice() does not copy); else null.
+ */
+export function asBytes(data) {
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const tag = Object.prototype.toString.call(data);
+  if (tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]') return new Uint8Array(data);
+  return null;
+}
+
 /** One Module + one Engine; requests are serialized (a wasm call is synchronous anyway). */
 export class EngineHost {
   static async create({ variant, wasmBaseUrl, modelBaseUrl, threads = 'auto', onProgress }) {
@@ -217,8 +228,8 @@ export class EngineHost {
     try { this.Module?.PThread?.terminateAllThreads(); } catch { /* best effort */ }
   }
 
-  // One synchronous call into C++; never throws.
-  #call(text, onEvent) {
+  // One synchronous call into C++; never throws. data: a Uint8Array or null.
+  #call(text, onEvent, data) {
     let userError = null;
     const cb = onEvent && ((s) => {
       if (userError) return;
@@ -226,7 +237,9 @@ export class EngineHost {
     });
     let raw;
     try {
-      raw = this.engine.request(text, cb || null);
+      if (data == null) raw = this.engine.request(text, cb || null);
+      else if (typeof this.engine.requestData !== 'function') return errorResponse('internal', 'this wasm build cannot take request data (rebuild dist/wasm)');
+      else raw = this.engine.requestData(text, cb || null, data);
     } catch (err) {
       this.#broken = true;
       return errorResponse('internal', `engine crashed: ${describe(err)}`);
@@ -253,12 +266,17 @@ export class EngineHost {
     }
   }
 
-  /** request: object or raw JSON text; onEvent(eventObject). Resolves the raw response object. */
-  request(request, onEvent) {
+  /**
+   * request: object or raw JSON text; onEvent(eventObject); data: the bytes the task reads beside
+   * its JSON (analyze_audio), an ArrayBuffer or a view, or null. Resolves the raw response object.
+   */
+  request(request, onEvent, data) {
     const run = async () => {
       if (this.#broken) await this.#recover();
       const text = typeof request === 'string' ? request : JSON.stringify(request);
-      let res = this.#call(text, onEvent);
+      const bytes = data == null ? null : asBytes(data);
+      if (data != null && !bytes) return errorResponse('bad_request', 'request data must be an ArrayBuffer or a typed array');
+      let res = this.#call(text, onEvent, bytes);
       // A request may need several resources (phonetics, a model, sentiment): load each once.
       const tried = new Set();
       for (;;) {
@@ -267,7 +285,7 @@ export class EngineHost {
         tried.add(missing);
         const loaded = await this.loadModel(missing);
         if (loaded?.error) return loaded;
-        res = this.#call(text, onEvent);
+        res = this.#call(text, onEvent, bytes);
       }
     };
     const p = this.#queue.then(run);

@@ -49,7 +49,7 @@ export interface ErrorResponse { error: EngineErrorObject }
 export class TunesmithError extends Error {
   constructor(error: EngineErrorObject);
   name: 'TunesmithError';
-  /** e.g. 'bad_request' | 'unknown_task' | 'invalid_field' | 'missing_field' | 'model_not_loaded' | 'model_not_found' | 'model_invalid' | 'internal' | 'worker_failed' | 'closed' | 'usage'. */
+  /** e.g. 'bad_request' | 'unknown_task' | 'invalid_field' | 'missing_field' | 'invalid_audio' | 'model_not_loaded' | 'model_not_found' | 'model_invalid' | 'out_of_memory' | 'internal' | 'worker_failed' | 'closed' | 'unsupported' | 'usage'. */
   code: string;
   error: EngineErrorObject;
 }
@@ -473,6 +473,163 @@ export function renderMelodyRequest(options: RenderMelodyOptions): Record<string
 /** Decodes a melody response's `midi` (or base64 text) to the bytes of the Standard MIDI File. */
 export function midiBytes(melody: { midi: string } | string): Uint8Array;
 
+// ------------------------------------------------------------------------------------ listening
+// analyze_audio (docs/listen-api.md; engine/src/listen.cpp).
+
+/** Decoded audio, as WebAudio's AudioBuffer gives it (decodeAudioFile's result qualifies). */
+export interface AudioBufferLike {
+  readonly numberOfChannels: number;
+  readonly sampleRate: number;
+  getChannelData(channel: number): Float32Array;
+}
+
+/** Decoded PCM: one Float32Array per channel, or one interleaved Float32Array with numberOfChannels (default 1). Samples in -1..1. */
+export type PcmInput =
+  | { channels: ArrayLike<number>[]; sampleRate: number; numberOfChannels?: number }
+  | { channels: Float32Array; sampleRate: number; numberOfChannels?: number };
+
+/** What analyzeAudio reads: a WAV file's bytes (sent as they are, format 'wav') or decoded audio (interleaved to float32, format 'f32'). */
+export type AudioInput = ArrayBuffer | ArrayBufferView | Blob | AudioBufferLike | PcmInput;
+
+export interface AudioProgressEvent { event: 'progress'; /** 0..1, in steps of about 5% (only when the length is known). */ fraction: number }
+
+export interface AnalyzeAudioFields {
+  /** Length of a timeline segment in seconds, 1..60 (default 4). */
+  segment_seconds?: number;
+  /** Most beat times listed in tempo.beats, 0..100000 (default 2000); tempo.beat_count counts them all. */
+  max_beats?: number;
+  /** Include the chroma and mel pictures (default true). */
+  pictures?: boolean;
+  /** Echoed in source.name (e.g. the file's name). */
+  name?: string;
+  [field: string]: unknown;
+}
+
+export interface AnalyzeAudioOptions extends AnalyzeAudioFields {
+  /** Called with each {event: 'progress', fraction}. */
+  onProgress?: (event: AudioProgressEvent) => void;
+  /** Every event of the request. */
+  onEvent?: (event: EngineEvent) => void;
+  /**
+   * With a worker (browsers' default): transfer the ArrayBuffer of WAV bytes or of an interleaved
+   * Float32Array to it, no copy (default true; it becomes detached on the caller's side). false:
+   * copy them. Channel arrays and AudioBuffers are interleaved into a new buffer, always transferred.
+   */
+  transfer?: boolean;
+}
+
+export interface KeyEvidence {
+  method: string;
+  /** The chroma profile, 12 values in chroma_order. */
+  chroma: number[];
+  chroma_order: string[];
+  /** The five keys whose profiles correlate best with the chroma. */
+  best_keys: Array<{ key: string; correlation: number }>;
+}
+
+export interface SegmentKey {
+  tonic?: string;
+  mode?: 'major' | 'minor';
+  /** e.g. "C major", "F# minor"; null when nothing tonal was heard. */
+  name: string | null;
+  confidence: number;
+}
+
+export interface AudioKey extends SegmentKey {
+  correlation?: number;
+  /** Correlation of the best key minus the runner-up's. */
+  margin?: number;
+  evidence?: KeyEvidence;
+  /** Tuning offset of the recording from A440, in cents. */
+  tuning_cents: number;
+}
+
+export interface AudioTempo {
+  /** null when no tempo was found (silence, too short). */
+  bpm: number | null;
+  confidence: number;
+  /** Beat times in seconds (at most max_beats). */
+  beats: number[];
+  beat_count: number;
+  evidence?: {
+    method: string;
+    candidates: Array<{ bpm: number; salience: number; score: number }>;
+    half: { bpm: number; score: number };
+    double: { bpm: number; score: number };
+  };
+}
+
+export interface AudioLoudness {
+  /** EBU R128 integrated loudness; null when silent (below -70 LUFS). */
+  integrated_lufs: number | null;
+  loudness_range_lu: number | null;
+  momentary_max_lufs: number | null;
+  short_term_max_lufs: number | null;
+  sample_peak_dbfs: number | null;
+  true_peak_dbtp: number | null;
+  method: string;
+}
+
+export interface AudioSegment {
+  /** Seconds. */
+  start: number;
+  end: number;
+  key: SegmentKey;
+  rms_db: number | null;
+  loudness_max_lufs: number | null;
+  onset_strength: number;
+}
+
+/** A picture over the whole file: values 0..255 (range[0]..range[1]), column-major: values[c * rows + r]. */
+export interface AudioPicture {
+  rows: number;
+  columns: number;
+  seconds_per_column: number;
+  range: [number, number];
+  values: number[];
+}
+
+export interface AnalyzeAudioResponse {
+  task: 'analyze_audio';
+  /** Seconds. */
+  duration: number;
+  sample_rate: number;
+  channels: number;
+  source: {
+    /** 'RIFF', 'RF64', ... for WAV; 'pcm' for float PCM. */
+    container: string;
+    encoding: 'pcm_u8' | 'pcm_s16' | 'pcm_s24' | 'pcm_s32' | 'float32' | 'float64';
+    bits: number;
+    name?: string;
+  };
+  key: AudioKey;
+  tempo: AudioTempo;
+  loudness: AudioLoudness;
+  segments: AudioSegment[];
+  /** The segments' actual length (whole analysis frames). */
+  segment_seconds: number;
+  /** e.g. clipping, NaN samples, a truncated file, shorter than 3 seconds, silence. */
+  warnings: string[];
+  /** What the engine cannot tell yet, and why. */
+  unavailable: { style: string; mood: string; instruments: string; embedding: string };
+  /** Absent with {pictures: false}. */
+  pictures?: { chroma: AudioPicture; mel: AudioPicture };
+}
+
+/** The analyze_audio request and its data for an input, as analyzeAudio sends them; owned: data is a new buffer. */
+export function analyzeAudioRequest(input: AudioInput, fields?: AnalyzeAudioFields): Promise<{ request: Record<string, unknown> & { task: 'analyze_audio' }; data: Uint8Array; owned: boolean }>;
+
+/**
+ * Pages only: decodes any file the browser can play (MP3, AAC, Ogg, FLAC, WAV) to an AudioBuffer with
+ * WebAudio's decodeAudioData, resampled to `sampleRate` (default: the device's). Rejects with code
+ * 'unsupported' in Node and in workers, 'invalid_audio' (reason 'decode_failed') for a file the
+ * browser cannot decode. WAV files need no decoding: give analyzeAudio their bytes.
+ */
+export function decodeAudioFile(file: Blob | ArrayBuffer | ArrayBufferView, options?: { sampleRate?: number }): Promise<AudioBufferLike & { readonly length: number; readonly duration: number }>;
+
+/** Options for request data: transfer the ArrayBuffer to the worker instead of copying it (default false). */
+export interface RequestDataOptions { transfer?: boolean }
+
 export interface LyricsHandlers {
   /** A final line (repeated chorus lines included). */
   onLine?: (event: LineEvent) => void;
@@ -497,9 +654,9 @@ export interface Engine {
   /** Same object as `info`. */
   readonly build: Readonly<BuildInfo>;
   /** Any request object (`{task: ...}`), or JSON text sent verbatim. Error responses reject with TunesmithError. */
-  request<T = Record<string, unknown>>(request: object | string, onEvent?: (event: EngineEvent) => void): Promise<T>;
-  /** Resolves the raw response, error responses included. */
-  requestRaw<T = Record<string, unknown>>(request: object | string, onEvent?: (event: EngineEvent) => void): Promise<T | ErrorResponse>;
+  request<T = Record<string, unknown>>(request: object | string, onEvent?: ((event: EngineEvent) => void) | null, data?: ArrayBuffer | ArrayBufferView | null, options?: RequestDataOptions): Promise<T>;
+  /** Resolves the raw response, error responses included. data: the bytes the task reads beside its JSON (analyze_audio). */
+  requestRaw<T = Record<string, unknown>>(request: object | string, onEvent?: ((event: EngineEvent) => void) | null, data?: ArrayBuffer | ArrayBufferView | null, options?: RequestDataOptions): Promise<T | ErrorResponse>;
   generateLyrics(options: LyricsOptions, handlers?: LyricsHandlers): Promise<LyricsResponse>;
   /** edit_lyrics: rewrite one line, every unlocked line, or continue the song. */
   editLyrics(options: EditOptions, handlers?: LyricsHandlers): Promise<EditResponse>;
@@ -513,6 +670,12 @@ export interface Engine {
   editMelody(melody: MelodyInput, action: MelodyEditAction, options?: MelodyEditOptions): Promise<MelodyResponse>;
   /** render_melody: the writers alone, for notes edited by hand. */
   renderMelody(options: RenderMelodyOptions): Promise<RenderMelodyResponse>;
+  /**
+   * analyze_audio: key, tempo and beats, loudness, a timeline of segments and pictures of one piece
+   * of audio. Bad audio rejects with code 'invalid_audio' (error.reason: 'empty', 'not_riff',
+   * 'truncated_header', 'partial_frame', ...).
+   */
+  analyzeAudio(input: AudioInput, options?: AnalyzeAudioOptions): Promise<AnalyzeAudioResponse>;
   /** Each final line as it is written (plus tokens and line resets with {tokens: true}), then {event: 'done', response}. */
   streamLyrics(options: LyricsOptions | EditOptions, stream?: StreamOptions): AsyncGenerator<StreamItem, void, undefined>;
   /** Ends the worker / the pthread pool. Idempotent. */

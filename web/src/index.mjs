@@ -8,13 +8,15 @@
 //   const { titles } = await engine.generateTitle({ lyrics: edited.lyrics, count: 3 });
 //   const tune = await engine.generateMelody({ lyrics: edited.lines, key: 'G', style: 'song', seed: 7 });
 //   const up = await engine.editMelody(tune, 'transpose', { semitones: 2 });
+//   const heard = await engine.analyzeAudio(wavBytes, { onProgress: (ev) => console.log(ev.fraction) });
 //   await engine.close();
-// The JSON contract of the songwriting fields and tasks: docs/lyrics-controls.md; melody: docs/melody-api.md.
+// The JSON contract of the songwriting fields and tasks: docs/lyrics-controls.md; melody:
+// docs/melody-api.md; listening (analyze_audio): docs/listen-api.md.
 //
 // Browsers: the engine runs in a module Web Worker (worker.mjs); the threaded build (mt) is used
 // only when the page is cross-origin isolated, else the single-thread build (st).
 // Node: the mt build runs in-process (or in a worker_threads Worker with {worker: true}).
-import { EngineHost, isNode } from './core.mjs';
+import { EngineHost, isNode, asBytes } from './core.mjs';
 
 /** Rejection value of engine.request() and friends for an engine error response. */
 export class TunesmithError extends Error {
@@ -205,6 +207,107 @@ export function midiBytes(melody) {
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 
+// ------------------------------------------------------------------------------------ audio
+// analyze_audio (docs/listen-api.md) reads the audio as request data beside its JSON: a WAV file's
+// bytes ({format: 'wav'}) or interleaved float32 PCM ({format: 'f32', sample_rate, channels}).
+
+const audioError = (message, reason) => new TunesmithError({ code: 'invalid_audio', message, reason });
+const isBlob = (x) => typeof Blob === 'function' && x instanceof Blob;
+
+/** Float32 channels (arrays or array-likes of samples) -> one interleaved Float32Array. */
+function interleave(chans) {
+  const n = chans.length, frames = n ? chans[0].length : 0;
+  if (chans.some((c) => !c || typeof c.length !== 'number' || c.length !== frames)) {
+    throw audioError('every channel must hold the same number of samples', 'unequal_channels');
+  }
+  if (n === 1) return Float32Array.from(chans[0]);
+  const out = new Float32Array(frames * n);
+  for (let c = 0; c < n; c++) {
+    const ch = chans[c];
+    for (let i = 0, j = c; i < frames; i++, j += n) out[j] = ch[i];
+  }
+  return out;
+}
+
+/**
+ * The analyze_audio request and its data for an input, without sending anything:
+ *   - a WAV file's bytes (ArrayBuffer, Uint8Array, Node Buffer, DataView) -> {format: 'wav'};
+ *   - decoded PCM: an AudioBuffer (or anything with getChannelData(i), numberOfChannels,
+ *     sampleRate), or {channels: Float32Array[] (one per channel), sampleRate}, or
+ *     {channels: Float32Array (interleaved), sampleRate, numberOfChannels} -> {format: 'f32',
+ *     sample_rate, channels} with the samples interleaved as float32.
+ * fields: other request fields (segment_seconds, max_beats, pictures, name). Resolves
+ * {request, data: Uint8Array, owned} (owned: data is a fresh buffer nobody else holds).
+ * A Blob or File is read as WAV bytes.
+ */
+export async function analyzeAudioRequest(input, fields = {}) {
+  const request = { task: 'analyze_audio' };
+  for (const [k, v] of Object.entries(fields || {})) if (v !== undefined) request[k] = v;
+  request.task = 'analyze_audio';
+  if (isBlob(input)) {
+    return { request: { ...request, format: 'wav' }, data: new Uint8Array(await input.arrayBuffer()), owned: true };
+  }
+  const bytes = input instanceof Float32Array || input instanceof Float64Array ? null : asBytes(input);
+  if (bytes) return { request: { ...request, format: 'wav' }, data: bytes, owned: false };
+  if (!input || typeof input !== 'object') {
+    throw audioError('audio input must be a WAV file\'s bytes or decoded PCM ({channels, sampleRate} or an AudioBuffer)', 'unsupported_input');
+  }
+  let pcm, owned = true, channels;
+  if (typeof input.getChannelData === 'function') { // AudioBuffer
+    channels = input.numberOfChannels;
+    const chans = [];
+    for (let c = 0; c < channels; c++) chans.push(input.getChannelData(c));
+    pcm = interleave(chans);
+  } else if (Array.isArray(input.channels)) {
+    channels = input.channels.length;
+    if (input.numberOfChannels !== undefined && input.numberOfChannels !== channels) {
+      throw audioError(`numberOfChannels is ${input.numberOfChannels} but ${channels} channel arrays were given`, 'unequal_channels');
+    }
+    pcm = interleave(input.channels);
+  } else if (input.channels instanceof Float32Array) { // already interleaved: sent as it is
+    channels = input.numberOfChannels ?? 1;
+    pcm = input.channels;
+    owned = false;
+  } else {
+    throw audioError('decoded audio needs channels (Float32Array[] or one interleaved Float32Array) and sampleRate, or an AudioBuffer', 'unsupported_input');
+  }
+  Object.assign(request, { format: 'f32', sample_rate: input.sampleRate, channels });
+  return { request, data: new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength), owned };
+}
+
+/**
+ * Decodes an audio file (any format the browser can play: MP3, AAC, Ogg, FLAC, WAV) to an AudioBuffer
+ * with WebAudio's decodeAudioData, for engine.analyzeAudio. Pages only: it runs on the main thread
+ * (workers have no AudioContext); in Node, give analyzeAudio a WAV file's bytes or decoded PCM.
+ * decodeAudioData resamples to the context's rate: the device's unless {sampleRate} is given. WAV
+ * files need no decoding here: pass their bytes to analyzeAudio (the engine reads them as they are).
+ * file: a File/Blob, an ArrayBuffer or a view (copied: decodeAudioData detaches what it is given).
+ */
+export async function decodeAudioFile(file, { sampleRate } = {}) {
+  const AC = globalThis.AudioContext || globalThis.webkitAudioContext;
+  if (isNode || typeof AC !== 'function') {
+    throw new TunesmithError({ code: 'unsupported', message: 'decodeAudioFile needs a page (WebAudio\'s AudioContext); in Node or a worker, pass a WAV file\'s bytes or decoded PCM to analyzeAudio' });
+  }
+  let buf;
+  if (isBlob(file)) buf = await file.arrayBuffer();
+  else {
+    const bytes = asBytes(file);
+    if (!bytes) throw audioError('decodeAudioFile takes a File, Blob, ArrayBuffer or Uint8Array', 'unsupported_input');
+    buf = new Uint8Array(bytes).buffer;
+  }
+  const ctx = sampleRate ? new AC({ sampleRate }) : new AC();
+  try {
+    return await new Promise((resolve, reject) => {
+      const p = ctx.decodeAudioData(buf, resolve, reject); // callbacks for old Safari, promise elsewhere
+      p?.then?.(resolve, reject);
+    });
+  } catch (err) {
+    throw audioError(`the browser cannot decode this file: ${err?.message || err || 'unknown format'}`, 'decode_failed');
+  } finally {
+    ctx.close?.()?.catch?.(() => {});
+  }
+}
+
 async function toBaseUrl(value, fallback) {
   if (value == null || value === '') return fallback.href;
   let s = value instanceof URL ? value.href : String(value);
@@ -224,7 +327,7 @@ async function toBaseUrl(value, fallback) {
 
 async function localTransport(options) {
   const host = await EngineHost.create(options);
-  return { info: host.info, call: (req, onEvent) => host.request(req, onEvent), close: async () => host.close() };
+  return { info: host.info, call: (req, onEvent, data) => host.request(req, onEvent, data), close: async () => host.close() };
 }
 
 async function workerTransport(options) {
@@ -237,7 +340,7 @@ async function workerTransport(options) {
       worker.on('error', (err) => fail(`worker error: ${err?.message || err}`));
       worker.on('exit', (code) => fail(`worker exited (${code})`));
     };
-    post = (m) => worker.postMessage(m);
+    post = (m, transfer) => worker.postMessage(m, transfer || []);
   } else {
     // This exact expression lets bundlers (Vite, webpack) find and emit the worker.
     worker = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module', name: 'tunesmith' });
@@ -246,7 +349,7 @@ async function workerTransport(options) {
       worker.onerror = (e) => { e.preventDefault?.(); fail(`worker error: ${e.message || 'script failed to load'}`); };
       worker.onmessageerror = () => fail('worker sent an unreadable message');
     };
-    post = (m) => worker.postMessage(m);
+    post = (m, transfer) => worker.postMessage(m, transfer || []);
   }
   const pending = new Map(); // id -> {resolve, reject, onEvent}
   let nextId = 1, dead = null;
@@ -267,18 +370,40 @@ async function workerTransport(options) {
     for (const p of pending.values()) p.reject(new TunesmithError({ code: 'worker_failed', message: why }));
     pending.clear();
   });
-  const send = (msg, onEvent) => new Promise((resolve, reject) => {
+  const send = (msg, onEvent, transfer) => new Promise((resolve, reject) => {
     if (dead) return reject(new TunesmithError({ code: 'worker_failed', message: dead }));
     const id = nextId++;
     pending.set(id, { resolve, reject, onEvent });
     keepAlive();
-    post({ id, ...msg });
+    try {
+      try {
+        post({ id, ...msg }, transfer);
+      } catch (err) { // a buffer that cannot be transferred (e.g. a host's internal one): send a copy
+        if (!msg.data || !transfer?.length) throw err;
+        const copy = new Uint8Array(msg.data);
+        post({ id, ...msg, data: copy }, [copy.buffer]);
+      }
+    } catch (err) {
+      pending.delete(id);
+      keepAlive();
+      reject(new TunesmithError({ code: 'bad_request', message: `cannot send the request to the worker: ${err?.message || err}` }));
+    }
   });
   const { onProgress, ...initOptions } = options; // functions cannot cross postMessage
   const info = await send({ type: 'init', options: initOptions }).catch((err) => { worker.terminate(); throw err; });
   return {
     info,
-    call: (request, onEvent) => send({ type: 'request', request, events: !!onEvent }, onEvent),
+    call: (request, onEvent, data, { transfer = false } = {}) => {
+      if (data == null) return send({ type: 'request', request, events: !!onEvent }, onEvent);
+      let bytes = asBytes(data);
+      if (!bytes) return Promise.resolve({ error: { code: 'bad_request', message: 'request data must be an ArrayBuffer or a typed array' } });
+      // Transfer (no copy) when asked and the view is its whole ArrayBuffer; otherwise copy just
+      // the view's bytes once (a structured clone would copy the whole underlying buffer) and
+      // transfer the copy. Shared memory is sent as it is.
+      const shared = typeof SharedArrayBuffer === 'function' && bytes.buffer instanceof SharedArrayBuffer;
+      if (!shared && !(transfer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)) bytes = new Uint8Array(bytes);
+      return send({ type: 'request', request, events: !!onEvent, data: bytes }, onEvent, shared ? [] : [bytes.buffer]);
+    },
     close: async () => { dead ??= 'engine closed'; await worker.terminate(); },
   };
 }
@@ -304,15 +429,20 @@ class Engine {
   /** Same as info: {version, variant: 'mt'|'st', simd, threads, maxThreads, crossOriginIsolated}. */
   get build() { return this.info; }
 
-  /** Resolves the engine's raw response object, error responses included. A string is sent verbatim. */
-  requestRaw(request, onEvent) {
+  /**
+   * Resolves the engine's raw response object, error responses included. A string is sent verbatim.
+   * data: the bytes a task reads beside its JSON (analyze_audio), an ArrayBuffer or a view. With a
+   * worker they are copied to it, or with {transfer: true} their ArrayBuffer is transferred (no
+   * copy; it becomes detached here).
+   */
+  requestRaw(request, onEvent, data, { transfer = false } = {}) {
     if (this.#closed) return Promise.reject(new TunesmithError({ code: 'closed', message: 'engine is closed' }));
-    return this.#t.call(request, onEvent || null);
+    return data == null ? this.#t.call(request, onEvent || null) : this.#t.call(request, onEvent || null, data, { transfer });
   }
 
   /** Resolves a successful response; an error response rejects with TunesmithError. */
-  async request(request, onEvent) {
-    const res = await this.requestRaw(request, onEvent);
+  async request(request, onEvent, data, options) {
+    const res = await this.requestRaw(request, onEvent, data, options);
     if (res && res.error) throw new TunesmithError(res.error);
     return res;
   }
@@ -353,6 +483,26 @@ class Engine {
   /** render_melody: {notes, key, mode, meter, tempo, chords, accompaniment, title} or {melody} -> {abc, musicxml, midi}. */
   renderMelody(opts) {
     return this.request(renderMelodyRequest(opts));
+  }
+
+  /**
+   * analyze_audio (docs/listen-api.md): key, tempo and beats, loudness, segments and pictures of
+   * one piece of audio. input: a WAV file's bytes (ArrayBuffer, Uint8Array, Node Buffer, Blob/File)
+   * or decoded PCM (an AudioBuffer, e.g. from decodeAudioFile; {channels: Float32Array[],
+   * sampleRate}; {channels: interleaved Float32Array, sampleRate, numberOfChannels}).
+   * opts: {onProgress({event: 'progress', fraction}), onEvent, transfer, ...request fields (segment_seconds,
+   * max_beats, pictures, name)}. With a worker (browsers), the ArrayBuffer of WAV bytes or of an
+   * interleaved Float32Array is transferred to it (detached here, no copy) unless {transfer:
+   * false}; channel arrays and AudioBuffers are interleaved into a new buffer, which is transferred.
+   */
+  async analyzeAudio(input, opts = {}) {
+    const { onProgress, onEvent, transfer = true, ...fields } = opts || {};
+    const { request, data, owned } = await analyzeAudioRequest(input, fields);
+    const handler = onProgress || onEvent ? (ev) => {
+      onEvent?.(ev);
+      if (ev.event === 'progress') onProgress?.(ev);
+    } : null;
+    return this.request(request, handler, data, { transfer: owned || transfer });
   }
 
   /**

@@ -2,7 +2,9 @@
 // worker_threads Worker (createEngine({worker: true}) in Node). Heavy wasm calls block this thread,
 // never the page's. Protocol (every message carries the caller's id):
 //   in:  {id, type:'init', options:{variant, wasmBaseUrl, modelBaseUrl, threads}}
-//        {id, type:'request', request: object|string, events: boolean}
+//        {id, type:'request', request: object|string, events: boolean, data?: Uint8Array}
+//        (data: the bytes a task reads beside its JSON, e.g. analyze_audio's WAV file; the page
+//        usually transfers its ArrayBuffer, so it arrives here without a copy)
 //   out: {id, type:'ready', info} | {id, type:'event', event} | {id, type:'result', response}
 //        {id, type:'error', error:{code, message}} | {type:'progress', progress:{model, loaded, total}}
 // A request that crashes is answered with an error response and the worker keeps serving.
@@ -35,7 +37,7 @@ async function handle(msg) {
     try {
       if (!hostPromise) throw new Error('worker not initialized');
       const host = await hostPromise;
-      response = await host.request(msg.request, msg.events ? (event) => post({ id, type: 'event', event }) : null);
+      response = await host.request(msg.request, msg.events ? (event) => post({ id, type: 'event', event }) : null, msg.data ?? null);
     } catch (err) {
       response = errorResponse('internal', String(err?.message || err));
     }
