@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Measured quality of generate_melody (docs/melody-api.md): a fixed, deterministic set of requests
-// (20 English lyric requests, 20 Chinese lyric requests, 26 instrumental requests over every style,
+// (20 English lyric requests, 20 Chinese lyric requests, 78 instrumental requests (26, three seeds each) over every style,
 // fixed seeds), run through the engine, and every property measured again from the returned notes
 // (tools/melody/metrics.mjs), independently of the engine's own `checks`:
 //
@@ -150,11 +150,14 @@ export function requestSet() {
       out.push(item);
     }
   }
-  INSTRUMENTAL.forEach(([style, key, mode, bars, meter], i) => {
-    const req = { task: 'generate_melody', style, key, mode, bars, seed: 2000 + i };
-    if (meter) req.meter = meter;
-    out.push({ id: `in${String(i).padStart(2, '0')}`, kind: 'instrumental', request: req });
-  });
+  // three seeds of each instrumental request, so every style's histograms rest on 6+ melodies
+  for (const [r, base] of [[0, 2000], [1, 3000], [2, 4000]]) {
+    INSTRUMENTAL.forEach(([style, key, mode, bars, meter], i) => {
+      const req = { task: 'generate_melody', style, key, mode, bars, seed: base + i };
+      if (meter) req.meter = meter;
+      out.push({ id: `in${String(i).padStart(2, '0')}${'abc'[r]}`, kind: 'instrumental', request: req });
+    });
+  }
   return out;
 }
 

@@ -80,7 +80,7 @@ w('Tempo is not a model input: most of the ABC sources give none, so tempo only 
 w('the style\'s default.');
 w();
 w('## Training');
-w(`\`/usr/bin/python3 tools/melody/train_melody.py --minutes ${Math.round((t.wall_seconds || 0) / 60)} --resume\`: ${fmt(t.steps)} steps of`);
+w(`\`/usr/bin/python3 tools/melody/train_melody.py --minutes ${Math.round((t.wall_seconds || 0) / 60)}\` (run in two parts with \`--resume\`): ${fmt(t.steps)} steps of`);
 w(`${t.batch} × ${a.n_ctx} tokens, AdamW, lr ${t.lr} with warm-up and cosine decay, on ${t.device} (2 CPU cores),`);
 w(`${Math.round((t.wall_seconds || 0) / 60)} minutes in all.`);
 w();
@@ -120,7 +120,7 @@ for (const ex of examples) {
   w();
 }
 w('## Known biases and limits');
-w('- **Irish and Scottish dance music dominates** (O\'Neill, Ryan, Aird, Nottingham: 88% of tunes):');
+w('- **Irish and Scottish dance music dominates** (O\'Neill, Ryan, Aird, Nottingham: 87% of tunes):');
 w('  melodies lean to the jig/reel idiom, even for "song"; modern pop phrasing (syncopation, pickups,');
 w('  long held notes over a groove) is rare in the data and in the output.');
 w('- **Word setting is learned only from English hymns, folk songs and German chorales** (about 770');
@@ -128,6 +128,11 @@ w('  sung tunes); Chinese settings follow the documented tone rules, not Mandari
 w('- **No pickups and no syncopation across beats** are generated (the rules forbid them); every line');
 w('  starts in its own bar.');
 w('- **Chords are inferred** from the notes (diatonic triads only), not generated with the melody.');
+w('- **Stress in 2/2 and 6/8 is weaker** (about half to two thirds of stressed syllables on a beat,');
+w('  against 100% in 3/4 and 4/4): their beats are a half note or a dotted quarter apart, and crowded');
+w('  lines give way (reported as relaxations).');
+w('- **Polka has no training tunes**: polkas come from the untyped tunes in 2/4, and "air" and "waltz"');
+w('  have only 54 and 58.');
 w('- **Tones use each character\'s most common reading**, with no tone sandhi.');
 w('- **Minor keys are natural minor**: the raised leading tone is chromatic and off by default.');
 w('- The model is small and trained for a short time on 2 CPU cores: long tunes wander, and motifs');
