@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kaiser.h"
 #include "tunesmith/audio.h"
 #include "tunesmith/error.h"
 
@@ -23,16 +24,6 @@ constexpr double kTruePeakBeta = 7.0;  // flat (< 0.003 dB) to 0.43 fs, -0.4 dB 
 
 double lufs(double mean_square) { return mean_square > 0 ? -0.691 + 10.0 * std::log10(mean_square) : kNegInf; }
 double db(double linear) { return linear > 0 ? 20.0 * std::log10(linear) : kNegInf; }
-
-double bessel_i0(double x) {
-  double sum = 1, term = 1, q = x * x / 4;
-  for (int k = 1; k < 200; ++k) {
-    term *= q / (static_cast<double>(k) * k);
-    sum += term;
-    if (term < sum * 1e-17) break;
-  }
-  return sum;
-}
 
 // Linear-interpolated percentile of sorted values (q in 0..1).
 double percentile(const std::vector<double>& v, double q) {

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kaiser.h"
 #include "tunesmith/audio.h"
 #include "tunesmith/error.h"
 
@@ -27,16 +28,6 @@ constexpr double kHalfWidth = 32;   // lower-rate samples each side
 constexpr double kBeta = 7.857;
 constexpr int kInterpPhases = 512;
 constexpr size_t kMaxExactBank = 1u << 20;  // floats
-
-double bessel_i0(double x) {
-  double sum = 1, term = 1, q = x * x / 4;
-  for (int k = 1; k < 200; ++k) {
-    term *= q / (static_cast<double>(k) * k);
-    sum += term;
-    if (term < sum * 1e-17) break;
-  }
-  return sum;
-}
 
 double sinc(double x) {
   if (std::fabs(x) < 1e-12) return 1;

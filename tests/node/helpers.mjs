@@ -30,16 +30,7 @@ export function missing({ variants = ['mt', 'st'], models = ['lyrics-zh', 'lyric
 
 export const engineOptions = (extra = {}) => ({ wasmBaseUrl: WASM_DIR, modelBaseUrl: MODELS_DIR, ...extra });
 
-/** Deterministic PRNG for test inputs (mulberry32). */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG for test inputs (mulberry32, shared with the melody evaluation). */
+export { rng } from '../../tools/melody/metrics.mjs';
 
 export const HAN = /\p{Script=Han}/u;
