@@ -74,8 +74,46 @@ json key_json(const dsp::KeyResult& k, bool detail) {
 
 }  // namespace
 
+// The clip's summary vector (docs/listen-api.md): what the style and instrument classifiers read.
+// Over the segments: mean and spread of the per-segment log-mel means (64 + 64), mean of the
+// per-segment log-mel standard deviations (64), mean and spread of the chroma (12 + 12), onset
+// strength mean and spread, RMS level and spread (dB), tempo (log2 of BPM / 120) and its confidence.
+static std::vector<float> clip_features(const dsp::Analyzer& an, const dsp::TempoResult& tr) {
+  const auto& ss = an.segments();
+  std::vector<double> f(64 * 3 + 12 * 2 + 6, 0.0);
+  const double n = (double)std::max<size_t>(1, ss.size());
+  for (const auto& s : ss) {
+    for (int b = 0; b < 64; ++b) {
+      f[b] += s.mel_mean[b] / n;
+      f[128 + b] += std::sqrt(std::max(0.0f, s.mel_var[b])) / n;
+    }
+    for (int c = 0; c < 12; ++c) f[192 + c] += s.chroma_mean[c] / n;
+  }
+  for (const auto& s : ss) {
+    for (int b = 0; b < 64; ++b) f[64 + b] += (s.mel_mean[b] - f[b]) * (s.mel_mean[b] - f[b]) / n;
+    for (int c = 0; c < 12; ++c) f[204 + c] += (s.chroma_mean[c] - f[192 + c]) * (s.chroma_mean[c] - f[192 + c]) / n;
+  }
+  for (int b = 0; b < 64; ++b) f[64 + b] = std::sqrt(f[64 + b]);
+  for (int c = 0; c < 12; ++c) f[204 + c] = std::sqrt(f[204 + c]);
+  const auto& on = an.onset();
+  const auto& rms = an.rms();
+  double om = 0, ov = 0, rm = 0, rv = 0;
+  for (float x : on) om += x;
+  om /= std::max<size_t>(1, on.size());
+  for (float x : on) ov += (x - om) * (x - om);
+  ov = std::sqrt(ov / std::max<size_t>(1, on.size()));
+  for (float x : rms) rm += 20 * std::log10(std::max(1e-6f, x));
+  rm /= std::max<size_t>(1, rms.size());
+  for (float x : rms) { const double d = 20 * std::log10(std::max(1e-6f, x)) - rm; rv += d * d; }
+  rv = std::sqrt(rv / std::max<size_t>(1, rms.size()));
+  f[216] = om; f[217] = ov; f[218] = rm; f[219] = rv;
+  f[220] = tr.bpm > 0 ? std::log2(tr.bpm / 120.0) : 0.0;
+  f[221] = tr.confidence;
+  return std::vector<float>(f.begin(), f.end());
+}
+
 json task_analyze_audio(Engine& eng, const json& req, const EventFn& on_event) {
-  Fields f(req, {"task", "format", "sample_rate", "channels", "segment_seconds", "max_beats", "pictures", "name"});
+  Fields f(req, {"task", "format", "sample_rate", "channels", "segment_seconds", "max_beats", "pictures", "name", "features"});
   const std::string format = f.choice("format", {"wav", "f32"}, "wav");
   const double seg_seconds = f.number("segment_seconds", 4.0, 1.0, 60.0);
   const int max_beats = (int)f.integer("max_beats", 2000, 0, 100000);
@@ -83,6 +121,11 @@ json task_analyze_audio(Engine& eng, const json& req, const EventFn& on_event) {
   if (f.has("pictures")) {
     if (!req["pictures"].is_boolean()) throw Error("invalid_field", "'pictures' must be true or false", {{"field", "pictures"}});
     pictures = req["pictures"].get<bool>();
+  }
+  bool want_features = false;
+  if (f.has("features")) {
+    if (!req["features"].is_boolean()) throw Error("invalid_field", "'features' must be true or false", {{"field", "features"}});
+    want_features = req["features"].get<bool>();
   }
   const std::string_view data = eng.attached_data();
   if (data.empty()) throw Error("invalid_audio", "no audio: send the file's bytes with the request (an empty file?)", {{"reason", "empty"}});
@@ -243,6 +286,7 @@ json task_analyze_audio(Engine& eng, const json& req, const EventFn& on_event) {
               {"warnings", warnings},
               {"unavailable", {{"style", "the style classifier is not trained yet"}, {"mood", "the mood classifier is not trained yet"},
                                {"instruments", "the instrument classifier is not trained yet"}, {"embedding", "needs the classifiers"}}}};
+  if (want_features) out["features"] = clip_features(an, tr);
   if (pictures)
     out["pictures"] = {{"chroma", picture_json(an.chroma_picture(), an.frame_rate(), 0.0, 1.0)},
                        {"mel", picture_json(an.mel_picture(), an.frame_rate(), -80.0, 20.0)}};
