@@ -86,6 +86,10 @@ TEST(Listen, KeyTempoLoudnessOfASynthesizedSong) {
   EXPECT_NEAR(p["tempo"]["bpm"].get<double>(), bpm, 0.01);
   EXPECT_NEAR(p["loudness"]["integrated_lufs"].get<double>(), r["loudness"]["integrated_lufs"].get<double>(), 0.1);
   EXPECT_FALSE(p.contains("pictures"));
+  EXPECT_FALSE(p.contains("features"));
+  const json q = analyze(e, {{"task", "analyze_audio"}, {"features", true}, {"pictures", false}}, wav16(pcm, 44100, 2));
+  ASSERT_EQ(q["features"].size(), 222u);  // the classifiers' input (docs/listen-api.md)
+  for (const json& x : q["features"]) EXPECT_TRUE(x.is_number());
 }
 
 TEST(Listen, MinorKeyAtAnotherRate) {
