@@ -5,6 +5,7 @@
 // values go to C++ as typed and C++ answers errors that are shown as they come.
 import { createEngine } from './src/index.mjs';
 import { setupMelody, setupTabs } from './melody.mjs';
+import { setupListen } from './listen.mjs';
 
 const $ = (id) => document.getElementById(id);
 const form = $('form'), out = $('output'), statusEl = $('status'), errorEl = $('error');
@@ -476,7 +477,7 @@ $('continue').addEventListener('click', () => edit('正在续写 Continuing', { 
 $('suggest-titles').addEventListener('click', suggestTitles);
 $('analyze').addEventListener('click', analyze);
 document.addEventListener('keydown', (e) => {
-  if (document.body.dataset.tab === 'melody') return; // the Melody tab has its own undo
+  if (document.body.dataset.tab !== 'lyrics') return; // the Melody tab has its own undo; Listen has none
   if (!(e.ctrlKey || e.metaKey) || e.altKey || e.target.closest?.('input, select, textarea')) return;
   const k = e.key.toLowerCase();
   if (k === 'z' && !e.shiftKey) { e.preventDefault(); undo(); }
@@ -486,7 +487,9 @@ syncStructure();
 updateButtons();
 // The Melody tab shares the engine (and its worker); it offers the song shown here as lyrics.
 const melody = setupMelody({ currentSong: () => current()?.song || null });
-setupTabs((name) => melody.onTab(name));
+// The Listen tab analyses audio files in the same worker (analyze_audio).
+const listen = setupListen();
+setupTabs((name) => { melody.onTab(name); listen.onTab(name); });
 
 try {
   engine = await createEngine({ onProgress });
@@ -496,8 +499,10 @@ try {
   setStatus(`就绪 Ready · ${buildText}`);
   updateButtons();
   melody.setEngine(engine, buildText);
+  listen.setEngine(engine, buildText);
 } catch (err) {
   setStatus('引擎启动失败 Engine failed to start');
   melody.setFailed('引擎启动失败 Engine failed to start');
+  listen.setFailed('引擎启动失败 Engine failed to start');
   showError(err);
 }

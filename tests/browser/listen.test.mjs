@@ -1,0 +1,305 @@
+// The Listen tab in Debian's Chromium (headless, via playwright-core), against the real engine in
+// the page's worker. The audio is made here: 6 s of 44.1 kHz stereo 16-bit, the chords C F G C over
+// a click track at 120 BPM. Two files are set on the file input at once: the WAV (its bytes go to
+// the engine as they are) and the same bytes under a name the page does not take for WAV (decoded by
+// the browser with WebAudio, sent as float PCM). Each must show C major, about 120 BPM, a loudness,
+// both pictures drawn, the segments with beat ticks, the evidence (12 chroma bars, best keys, tempo
+// candidates with half and double) and what is not available yet; the library lists both files.
+// Nothing may leave 127.0.0.1 and the console stays clean. Screenshot: build/screenshots/listen-tab.png
+// (copied to docs/listen-page.png).
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { chromium } from 'playwright-core';
+import { createEngine } from '../../web/src/index.mjs';
+import { ROOT, WASM_DIR, MODELS_DIR, missing, engineOptions, rng } from '../node/helpers.mjs';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SHOTS = path.join(ROOT, 'build', 'screenshots');
+const RATE = 44100, SECONDS = 6, BPM = 120;
+const skip = missing({ models: [] })
+  || (!fs.existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+
+// ------------------------------------------------------------------------------ test audio
+
+/** A canonical 44-byte-header PCM WAV file: channels = Float32Arrays in -1..1, written as 16-bit ints. */
+function wavFile(channels, rate) {
+  const n = channels.length, frames = channels[0].length, bytes = 2;
+  const size = frames * n * bytes;
+  const buf = Buffer.alloc(44 + size);
+  buf.write('RIFF', 0, 'latin1');
+  buf.writeUInt32LE(36 + size, 4);
+  buf.write('WAVE', 8, 'latin1');
+  buf.write('fmt ', 12, 'latin1');
+  buf.writeUInt32LE(16, 16);
+  buf.writeUInt16LE(1, 20); // PCM
+  buf.writeUInt16LE(n, 22);
+  buf.writeUInt32LE(rate, 24);
+  buf.writeUInt32LE(rate * n * bytes, 28);
+  buf.writeUInt16LE(n * bytes, 32);
+  buf.writeUInt16LE(16, 34);
+  buf.write('data', 36, 'latin1');
+  buf.writeUInt32LE(size, 40);
+  let at = 44;
+  for (let i = 0; i < frames; i++) {
+    for (let c = 0; c < n; c++, at += 2) buf.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(channels[c][i] * 32768))), at);
+  }
+  return buf;
+}
+
+/** C F G C (root-position triads with a bass note), 1.5 s each, and a click on every beat at 120 BPM. */
+function song() {
+  const frames = RATE * SECONDS;
+  const left = new Float32Array(frames), right = new Float32Array(frames);
+  const hz = (midi) => 440 * 2 ** ((midi - 69) / 12);
+  const chords = [[48, 60, 64, 67], [53, 60, 65, 69], [55, 59, 62, 67], [48, 60, 64, 67]];
+  const noise = rng(7);
+  const beat = Math.round(RATE * 60 / BPM);
+  for (let i = 0; i < frames; i++) {
+    const t = i / RATE;
+    const chord = chords[Math.min(chords.length - 1, Math.floor(t / 1.5))];
+    let tone = 0;
+    for (const m of chord) {
+      const f = hz(m);
+      tone += Math.sin(2 * Math.PI * f * t) + 0.3 * Math.sin(4 * Math.PI * f * t);
+    }
+    tone *= 0.05;
+    const k = i % beat; // click: a decaying burst of noise and 2 kHz at each beat
+    const click = k < 0.03 * RATE ? 0.35 * Math.exp(-k / (0.005 * RATE)) * (0.6 * Math.sin(2 * Math.PI * 2000 * k / RATE) + 0.4 * (noise() * 2 - 1)) : 0;
+    left[i] = tone + click;
+    right[i] = 0.8 * tone + click;
+  }
+  return [left, right];
+}
+
+// ------------------------------------------------------------------------------ page helpers
+
+// As in melody.test.mjs: one root for the server, with copies when the build or models live elsewhere.
+function serveRoot() {
+  if (WASM_DIR === path.join(ROOT, 'dist', 'wasm') && MODELS_DIR === path.join(ROOT, 'models')) return ROOT;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-root-'));
+  fs.cpSync(path.join(ROOT, 'web'), path.join(tmp, 'web'), { recursive: true });
+  const abcjs = path.join(ROOT, 'node_modules', 'abcjs');
+  if (fs.existsSync(abcjs)) fs.cpSync(abcjs, path.join(tmp, 'node_modules', 'abcjs'), { recursive: true });
+  fs.cpSync(WASM_DIR, path.join(tmp, 'dist', 'wasm'), { recursive: true });
+  fs.cpSync(MODELS_DIR, path.join(tmp, 'models'), { recursive: true });
+  return tmp;
+}
+
+function serve(root) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'tools', 'serve.mjs'), '--port', '0', '--root', root], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => { p.kill(); reject(new Error('server did not start in 15 s')); }, 15_000);
+    let out = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) { clearTimeout(timer); resolve({ url: m[1], stop: () => p.kill() }); }
+    });
+    p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code})`)); });
+  });
+}
+
+async function launch() {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 60_000,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
+    viewport: { width: 1000, height: 900 },
+  });
+  const requests = [];
+  context.on('request', (r) => requests.push(r.url()));
+  return { context, requests, close: async () => { await context.close(); fs.rmSync(profile, { recursive: true, force: true }); } };
+}
+
+// ------------------------------------------------------------------------------ the test
+
+describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
+  let root, wav, expected;
+  before(async () => {
+    root = serveRoot();
+    wav = wavFile(song(), RATE);
+    // What the engine answers in Node for the same bytes: the page must show this.
+    const engine = await createEngine(engineOptions());
+    try { expected = await engine.analyzeAudio(wav, { name: 'c-major-120.wav' }); } finally { await engine.close(); }
+    assert.equal(expected.key.name, 'C major');
+  });
+  after(() => { if (root !== ROOT) fs.rmSync(root, { recursive: true, force: true }); });
+
+  test('two files -> key, tempo, loudness, pictures, segments, evidence, library; nothing leaves the page', async () => {
+    const server = await serve(root);
+    const browser = await launch();
+    try {
+      const page = await browser.context.newPage();
+      const problems = [];
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+      page.setDefaultTimeout(60_000);
+      await page.goto(server.url);
+      await page.waitForFunction(() => !document.getElementById('generate').disabled || !document.getElementById('error').hidden);
+      assert.equal(await page.isHidden('#error'), true, await page.textContent('#error'));
+
+      // 1. Tabs from the keyboard: End selects Listen (the third tab), focus follows, its panel shows.
+      await page.focus('#tab-lyrics');
+      await page.keyboard.press('End');
+      assert.equal(await page.getAttribute('#tab-listen', 'aria-selected'), 'true');
+      assert.ok(await page.evaluate(() => document.activeElement?.id === 'tab-listen'), 'focus did not follow the tab');
+      assert.equal(await page.getAttribute('#tab-listen', 'tabindex'), '0');
+      assert.equal(await page.isVisible('#panel-listen'), true);
+      assert.equal(await page.isHidden('#panel-lyrics'), true);
+      assert.equal(await page.isHidden('#panel-melody'), true);
+      await page.keyboard.press('ArrowLeft');
+      assert.equal(await page.getAttribute('#tab-melody', 'aria-selected'), 'true');
+      await page.keyboard.press('ArrowRight');
+      assert.equal(await page.getAttribute('#tab-listen', 'aria-selected'), 'true');
+      assert.match(await page.textContent('#l-status'), /就绪 Ready/);
+
+      // 2. Two files at once: the WAV (bytes to the engine) and the same audio under a name that is
+      //    not .wav (decoded by the browser, float PCM to the engine).
+      await page.setInputFiles('#l-files', [
+        { name: 'c-major-120.wav', mimeType: 'audio/wav', buffer: wav },
+        { name: 'c-major-120 (decoded)', mimeType: 'application/octet-stream', buffer: wav },
+      ]);
+      await page.waitForFunction(() => Number(document.body.dataset.listenOps) >= 2, null, { timeout: 120_000 });
+      assert.equal(await page.isHidden('#l-error'), true, await page.textContent('#l-error'));
+      assert.equal(await page.$$eval('#l-results .l-result', (els) => els.length), 2);
+      assert.equal(await page.$$eval('#l-results .l-result.failed', (els) => els.length), 0,
+        await page.$$eval('#l-results .error', (els) => els.map((e) => e.textContent).join('\n')));
+
+      for (const id of ['l-1', 'l-2']) {
+        const card = `#${id}`;
+        const wavPath = id === 'l-1';
+        assert.match(await page.textContent(`${card} .l-state`), /完成 Done/);
+        assert.equal(await page.isHidden(`${card} progress`), true);
+        // Key with its confidence bar.
+        assert.equal(await page.textContent(`${card} .l-key .l-value`), 'C major');
+        const keyMeter = Number(await page.getAttribute(`${card} .l-key meter`, 'value'));
+        assert.ok(keyMeter > 0.5 && keyMeter <= 1, `key confidence ${keyMeter}`);
+        // Tempo near 120 with its confidence.
+        const bpm = Number((await page.textContent(`${card} .l-tempo .l-value`)).replace(/\s*BPM$/, ''));
+        assert.ok(Math.abs(bpm - BPM) < 2, `tempo ${bpm}`);
+        assert.ok(Number(await page.getAttribute(`${card} .l-tempo meter`, 'value')) > 0);
+        // Loudness: integrated LUFS, true peak, range.
+        const loud = await page.textContent(`${card} .l-loudness`);
+        assert.match(loud, /-\d+\.\d LUFS/);
+        assert.match(loud, /true peak -?\d+\.\d dBTP/);
+        assert.match(loud, /range \d+\.\d LU/);
+        if (wavPath) {
+          assert.equal(await page.textContent(`${card} .l-loudness .l-value`), `${expected.loudness.integrated_lufs.toFixed(1)} LUFS`);
+          assert.equal(await page.textContent(`${card} .l-tempo .l-value`), `${expected.tempo.bpm.toFixed(1)} BPM`);
+          assert.match(await page.textContent(`${card} .l-name`), /0:06\.0 · 44100 Hz · 立体声 stereo/);
+          assert.match(await page.textContent(`${card} .l-format`), /RIFF pcm_s16/);
+        } else {
+          assert.match(await page.textContent(`${card} .l-format`), /\d+ Hz · 2 声道 ch/);
+        }
+        // Both pictures drawn: one pixel a cell, mostly not the colour of 0.
+        const pics = await page.evaluate((cardId) => ['chroma', 'mel'].map((name) => {
+          const c = document.getElementById(`${cardId}-${name}`);
+          if (!c) return null;
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let lit = 0, opaque = 0;
+          for (let i = 0; i < d.length; i += 4) {
+            if (d[i + 3] === 255) opaque++;
+            if (d[i] + d[i + 1] + d[i + 2] > 60) lit++;
+          }
+          return { width: c.width, height: c.height, pixels: d.length / 4, lit, opaque, shown: c.getBoundingClientRect().width };
+        }), id);
+        for (const [i, name] of ['chroma', 'mel'].entries()) {
+          const p = pics[i];
+          assert.ok(p, `no ${name} canvas`);
+          assert.equal(p.height, name === 'chroma' ? 12 : expected.pictures.mel.rows);
+          assert.ok(p.width > 100, `${name} has ${p.width} columns`);
+          if (wavPath) assert.equal(p.width, expected.pictures[name].columns);
+          assert.equal(p.opaque, p.pixels, `${name}: transparent pixels`);
+          assert.ok(p.lit > 0.05 * p.pixels, `${name} is blank: ${p.lit} of ${p.pixels} pixels lit`);
+          assert.ok(p.shown > 300, `${name} is shown ${p.shown} px wide`);
+        }
+        // The chroma picture's brightest rows are the C major triad's (C, E, G), bottom-up.
+        const rows = await page.evaluate((cardId) => {
+          const c = document.getElementById(`${cardId}-chroma`);
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          const sums = [];
+          for (let y = 0; y < c.height; y++) { let s = 0; for (let x = 0; x < c.width; x++) { const a = (y * c.width + x) * 4; s += d[a] + d[a + 1] + d[a + 2]; } sums.push(s); }
+          return sums.reverse(); // row 0 = C
+        }, id);
+        const top = rows.map((s, i) => [s, i]).sort((a, b) => b[0] - a[0]).slice(0, 3).map(([, i]) => i).sort((a, b) => a - b);
+        assert.ok(top.includes(0) && top.includes(7), `brightest chroma rows ${top} (C = 0, G = 7)`);
+        // Timeline: segments with key labels and loudness heights, beat ticks from tempo.beats.
+        const segs = await page.$$eval(`${card} .l-seg`, (els) => els.map((e) => ({ key: e.querySelector('.l-seg-key').textContent, h: e.querySelector('.l-level').style.height })));
+        assert.ok(segs.length >= 1);
+        if (wavPath) assert.equal(segs.length, expected.segments.length);
+        for (const s of segs) { assert.equal(s.key, 'C major'); assert.match(s.h, /^\d+(\.\d+)?%$/); }
+        const ticks = await page.$$eval(`${card} .l-beat`, (els) => els.length);
+        assert.ok(ticks >= 9 && ticks <= 14, `${ticks} beat ticks`);
+        if (wavPath) assert.equal(ticks, expected.tempo.beats.length);
+        // Evidence: closed at first; 12 chroma bars, best keys, tempo candidates with half and double.
+        assert.equal(await page.getAttribute(`${card} details.l-evidence`, 'open'), null);
+        await page.click(`${card} details.l-evidence summary`);
+        assert.equal(await page.isVisible(`${card} .chroma-bars`), true);
+        const bars = await page.$$eval(`${card} .chroma-bars .cbar`, (els) => els.map((e) => [e.querySelector('.lab').textContent, e.querySelector('.fill').getBoundingClientRect().height]));
+        assert.equal(bars.length, 12);
+        assert.deepEqual(bars.map(([n]) => n), ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B']);
+        const tallest = bars.reduce((a, b) => (b[1] > a[1] ? b : a));
+        assert.equal(tallest[0], 'C', `the tallest chroma bar is ${tallest[0]}`);
+        const best = await page.$$eval(`${card} .l-best-keys li`, (els) => els.map((e) => e.textContent));
+        assert.ok(best.length >= 2 && /^C major · r = 0\.\d{3}$/.test(best[0]), best.join(' | '));
+        const cands = await page.$$eval(`${card} .l-candidates tbody tr`, (els) => els.map((e) => e.textContent));
+        assert.ok(cands.length >= 3, cands.join(' | '));
+        assert.match(cands[0], /选中 chosen/);
+        assert.ok(cands.some((c) => /half tempo/.test(c)) && cands.some((c) => /double tempo/.test(c)), cands.join(' | '));
+        // Style, mood, instruments: not available yet, with the engine's reasons; no invented values.
+        const un = await page.textContent(`${card} .l-unavailable`);
+        assert.match(un, /风格 Style、情绪 Mood、乐器 Instruments · 暂不可用 not available yet/);
+        for (const reason of Object.values(expected.unavailable)) assert.ok(un.includes(reason), `missing reason: ${reason}`);
+        assert.equal(await page.$(`${card} .l-warnings`), null, 'warnings shown for a clean file');
+      }
+
+      // 3. The library lists both files (name, key, tempo, loudness); a name leads to its card.
+      const lib = await page.$$eval('#l-library-rows tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+      assert.equal(lib.length, 2);
+      assert.deepEqual(lib.map((r) => r[0]), ['c-major-120.wav', 'c-major-120 (decoded)']);
+      for (const r of lib) {
+        assert.equal(r[1], 'C major');
+        assert.ok(Math.abs(Number(r[2]) - BPM) < 2, r.join(' | '));
+        assert.match(r[3], /^-\d+\.\d LUFS$/);
+      }
+      await page.click('#l-library-rows tr:first-child a');
+      assert.ok(await page.evaluate(() => document.activeElement?.id === 'l-1'), 'the library link did not focus the card');
+
+      // 4. Screenshots, and no sideways scrolling on a phone.
+      fs.mkdirSync(SHOTS, { recursive: true });
+      await page.click('#l-2 details.l-evidence summary'); // one card's evidence open, one closed
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: path.join(SHOTS, 'listen-tab.png'), fullPage: true, animations: 'disabled' });
+      fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+      fs.copyFileSync(path.join(SHOTS, 'listen-tab.png'), path.join(ROOT, 'docs', 'listen-page.png'));
+      await page.setViewportSize({ width: 390, height: 844 });
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the page scrolls sideways on a phone');
+      await page.screenshot({ path: path.join(SHOTS, 'listen-tab-phone.png'), fullPage: true, animations: 'disabled' });
+
+      // 5. A file that is not audio: its card says why; the library keeps only the analysed files.
+      await page.setViewportSize({ width: 1000, height: 900 });
+      await page.setInputFiles('#l-files', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not audio at all\n') });
+      await page.waitForFunction(() => Number(document.body.dataset.listenOps) >= 3, null, { timeout: 60_000 });
+      assert.equal(await page.$$eval('#l-results .l-result.failed', (els) => els.length), 1);
+      assert.match(await page.textContent('#l-3 .error'), /出错了 Error: \[\w+\]/);
+      assert.equal(await page.$$eval('#l-library-rows tr', (trs) => trs.length), 2);
+
+      // 6. Nothing left the origin; no errors in the console.
+      assert.deepEqual(problems, []);
+      const origin = new URL(server.url).origin;
+      assert.deepEqual(browser.requests.filter((u) => !u.startsWith(`${origin}/`) && !/^(data|blob):/.test(u)), [], 'requests left 127.0.0.1');
+    } finally {
+      await browser.close();
+      server.stop();
+    }
+  });
+});
