@@ -51,7 +51,7 @@ function clock(seconds) {
 }
 const kb = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1e3))} kB`);
 const PITCHES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
-const UNAVAILABLE = { style: '风格 Style', mood: '情绪 Mood', instruments: '乐器 Instruments', embedding: '特征向量 Embedding' };
+const UNAVAILABLE = { style: '风格 Style', mood: '情绪 Mood', instruments: '乐器 Instruments' };
 
 const isWav = (file) => /\.(wav|wave)$/i.test(file.name || '') || /^audio\/(x-|vnd\.)?wave?$/i.test(file.type || '');
 

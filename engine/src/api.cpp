@@ -431,6 +431,7 @@ static const std::pair<const char*, TaskFn> kTasks[] = {
     {"edit_melody", [](Engine& e, const json& r, const EventFn&) { return task_edit_melody(e, r); }},
     {"render_melody", [](Engine& e, const json& r, const EventFn&) { return task_render_melody(e, r); }},
     {"analyze_audio", [](Engine& e, const json& r, const EventFn& ev) { return task_analyze_audio(e, r, ev); }},
+    {"similar_tracks", task_similar_tracks},
     {"info", task_info},
     {"model_logits", task_model_logits},
     {"bench_decode", task_bench_decode},

@@ -102,14 +102,91 @@ static std::vector<float> clip_features(const dsp::Analyzer& an, const dsp::Temp
   om /= std::max<size_t>(1, on.size());
   for (float x : on) ov += (x - om) * (x - om);
   ov = std::sqrt(ov / std::max<size_t>(1, on.size()));
-  for (float x : rms) rm += 20 * std::log10(std::max(1e-6f, x));
+  // deterministic logs (dsp::det_log): the same bits natively and in wasm
+  const double ln10 = dsp::det_log(10.0);
+  auto db = [&](float x) { return 20.0 * dsp::det_log(std::max(1e-6f, x)) / ln10; };
+  for (float x : rms) rm += db(x);
   rm /= std::max<size_t>(1, rms.size());
-  for (float x : rms) { const double d = 20 * std::log10(std::max(1e-6f, x)) - rm; rv += d * d; }
+  for (float x : rms) { const double d = db(x) - rm; rv += d * d; }
   rv = std::sqrt(rv / std::max<size_t>(1, rms.size()));
   f[216] = om; f[217] = ov; f[218] = rm; f[219] = rv;
-  f[220] = tr.bpm > 0 ? std::log2(tr.bpm / 120.0) : 0.0;
+  f[220] = tr.bpm > 0 ? dsp::det_log(tr.bpm / 120.0) / dsp::det_log(2.0) : 0.0;
   f[221] = tr.confidence;
   return std::vector<float>(f.begin(), f.end());
+}
+
+// A descriptor embedding for "similar tracks" (not learned; docs/listen-api.md): spectral shape (the
+// mean log-mel curve minus its own mean, so level does not count), its movement over the segments,
+// the chroma profile rotated to the estimated tonic (so transposition does not count), rhythm (onset
+// strength, log tempo). Each group is scaled to unit length and weighted, then the whole to unit
+// length: similarity is the dot product.
+static std::vector<float> descriptor_embedding(const std::vector<float>& f, const dsp::KeyResult& key) {
+  std::vector<double> e;
+  auto group = [&](std::vector<double> g, double w) {
+    double n = 0;
+    for (double x : g) n += x * x;
+    n = std::sqrt(n);
+    for (double x : g) e.push_back(n > 0 ? w * x / n : 0.0);
+  };
+  std::vector<double> shape(16), motion(16), spread(16), chroma(12);
+  double mean = 0;
+  for (int b = 0; b < 64; ++b) mean += f[b] / 64.0;
+  for (int b = 0; b < 64; ++b) {  // 64 bands pooled to 16
+    shape[b / 4] += (f[b] - mean) / 4.0;
+    motion[b / 4] += f[64 + b] / 4.0;
+    spread[b / 4] += f[128 + b] / 4.0;
+  }
+  const int t = key.tonic < 0 ? 0 : key.tonic;
+  for (int c = 0; c < 12; ++c) chroma[c] = f[192 + (c + t) % 12];
+  group(shape, 1.0);
+  group(motion, 0.5);
+  group(spread, 0.7);
+  group(chroma, 0.6);
+  group({f[216], f[217], f[220] * 4.0, key.minor ? 1.0 : -1.0}, 0.6);
+  double n = 0;
+  for (double x : e) n += x * x;
+  n = std::sqrt(n);
+  std::vector<float> out;
+  for (double x : e) out.push_back(n > 0 ? (float)(std::round(x / n * 1e4) / 1e4) : 0.0f);
+  return out;
+}
+
+json task_similar_tracks(Engine& eng, const json& req, const EventFn&) {
+  (void)eng;
+  Fields f(req, {"task", "query", "tracks", "count"});
+  auto read = [](const json& v, const std::string& field) {
+    if (!v.is_array() || v.empty() || v.size() > 4096) throw Error("invalid_field", "'" + field + "' must be an embedding (an array of numbers)", {{"field", field}});
+    std::vector<double> e;
+    for (const json& x : v) {
+      if (!x.is_number()) throw Error("invalid_field", "'" + field + "' must hold numbers", {{"field", field}});
+      e.push_back(x.get<double>());
+    }
+    return e;
+  };
+  if (!f.has("query")) throw Error("missing_field", "'query' is required: the embedding of the track to match", {{"field", "query"}});
+  const std::vector<double> q = read(req["query"], "query");
+  if (!f.has("tracks") || !req["tracks"].is_array()) throw Error("missing_field", "'tracks' is required: [{id, embedding}]", {{"field", "tracks"}});
+  if (req["tracks"].size() > 100000) throw Error("invalid_field", "'tracks' holds more than 100,000 tracks", {{"field", "tracks"}});
+  const int count = (int)f.integer("count", 10, 1, 1000);
+  std::vector<std::pair<double, size_t>> scored;
+  for (size_t i = 0; i < req["tracks"].size(); ++i) {
+    const json& t = req["tracks"][i];
+    const std::string field = "tracks[" + std::to_string(i) + "]";
+    if (!t.is_object() || !t.contains("embedding")) throw Error("invalid_field", field + " needs an embedding", {{"field", field}});
+    const std::vector<double> e = read(t["embedding"], field + ".embedding");
+    if (e.size() != q.size()) throw Error("invalid_field", field + ".embedding has " + std::to_string(e.size()) + " numbers, the query " + std::to_string(q.size()), {{"field", field}});
+    double dot = 0, nq = 0, ne = 0;
+    for (size_t k = 0; k < q.size(); ++k) { dot += q[k] * e[k]; nq += q[k] * q[k]; ne += e[k] * e[k]; }
+    scored.push_back({nq > 0 && ne > 0 ? dot / std::sqrt(nq * ne) : 0.0, i});
+  }
+  std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  json out = json::array();
+  for (size_t k = 0; k < scored.size() && (int)k < count; ++k) {
+    const json& t = req["tracks"][scored[k].second];
+    out.push_back({{"index", scored[k].second}, {"id", t.value("id", json(nullptr))}, {"similarity", r3(scored[k].first)}});
+  }
+  return {{"task", "similar_tracks"}, {"similar", out},
+          {"method", "cosine similarity of descriptor embeddings (spectral shape and movement, tonic-rotated chroma, rhythm)"}};
 }
 
 json task_analyze_audio(Engine& eng, const json& req, const EventFn& on_event) {
@@ -285,8 +362,10 @@ json task_analyze_audio(Engine& eng, const json& req, const EventFn& on_event) {
               {"segment_seconds", r2(an.segment_frames() / an.frame_rate())},
               {"warnings", warnings},
               {"unavailable", {{"style", "the style classifier is not trained yet"}, {"mood", "the mood classifier is not trained yet"},
-                               {"instruments", "the instrument classifier is not trained yet"}, {"embedding", "needs the classifiers"}}}};
-  if (want_features) out["features"] = clip_features(an, tr);
+                               {"instruments", "the instrument classifier is not trained yet"}}}};
+  const std::vector<float> feats = clip_features(an, tr);
+  if (want_features) out["features"] = feats;
+  out["embedding"] = descriptor_embedding(feats, key);
   if (pictures)
     out["pictures"] = {{"chroma", picture_json(an.chroma_picture(), an.frame_rate(), 0.0, 1.0)},
                        {"mel", picture_json(an.mel_picture(), an.frame_rate(), -80.0, 20.0)}};

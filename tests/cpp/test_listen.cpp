@@ -126,3 +126,21 @@ TEST(Listen, SilenceAndBadInput) {
   ASSERT_FALSE(n.contains("error")) << n.dump();
   EXPECT_NE(n["warnings"].dump().find("NaN"), std::string::npos);
 }
+
+TEST(Listen, EmbeddingsAndSimilarTracks) {
+  Engine e;
+  const std::vector<std::vector<int>> cmaj = {{60, 64, 67}, {65, 69, 72}, {67, 71, 74}, {60, 64, 67}};
+  const std::vector<std::vector<int>> dmaj = {{62, 66, 69}, {67, 71, 74}, {69, 73, 76}, {62, 66, 69}};
+  const std::vector<std::vector<int>> amin = {{57, 60, 64}, {62, 65, 69}, {64, 68, 71}, {57, 60, 64}};
+  const json a = analyze(e, {{"task", "analyze_audio"}, {"pictures", false}}, wav16(song(44100, 8, 120, cmaj), 44100, 2));
+  const json b = analyze(e, {{"task", "analyze_audio"}, {"pictures", false}}, wav16(song(44100, 8, 120, dmaj), 44100, 2));  // transposed
+  const json c = analyze(e, {{"task", "analyze_audio"}, {"pictures", false}}, wav16(song(44100, 8, 70, amin), 44100, 2));  // slower, minor
+  ASSERT_EQ(a["embedding"].size(), 64u);
+  json tracks = json::array({{{"id", "minor"}, {"embedding", c["embedding"]}}, {{"id", "transposed"}, {"embedding", b["embedding"]}}});
+  const json r = json::parse(e.request(json({{"task", "similar_tracks"}, {"query", a["embedding"]}, {"tracks", tracks}}).dump()));
+  ASSERT_FALSE(r.contains("error")) << r.dump();
+  EXPECT_EQ(r["similar"][0]["id"], "transposed");  // the chroma is rotated to the tonic: transposition does not count
+  EXPECT_GT(r["similar"][0]["similarity"].get<double>(), r["similar"][1]["similarity"].get<double>());
+  const json bad = json::parse(e.request(json({{"task", "similar_tracks"}, {"query", a["embedding"]}, {"tracks", json::array({{{"embedding", {1, 2}}}})}}).dump()));
+  EXPECT_EQ(bad["error"]["code"], "invalid_field");
+}

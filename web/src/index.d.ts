@@ -611,7 +611,9 @@ export interface AnalyzeAudioResponse {
   /** e.g. clipping, NaN samples, a truncated file, shorter than 3 seconds, silence. */
   warnings: string[];
   /** What the engine cannot tell yet, and why. */
-  unavailable: { style: string; mood: string; instruments: string; embedding: string };
+  /** Descriptor embedding (64 numbers, unit length) for similar_tracks. */
+  embedding: number[];
+  unavailable: { style: string; mood: string; instruments: string };
   /** Absent with {pictures: false}. */
   pictures?: { chroma: AudioPicture; mel: AudioPicture };
 }

@@ -17,5 +17,7 @@
 namespace tunesmith {
 
 nlohmann::json task_analyze_audio(Engine& eng, const nlohmann::json& req, const EventFn& on_event);
+// Ranks tracks ({id, embedding} from analyze_audio) by cosine similarity to a query embedding.
+nlohmann::json task_similar_tracks(Engine& eng, const nlohmann::json& req, const EventFn& on_event);
 
 }  // namespace tunesmith
