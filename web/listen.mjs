@@ -36,8 +36,12 @@ export function memoryLibrary() {
 const libraryEntry = (id, file, result, addedAt = Date.now()) => ({
   id, addedAt, name: file.name, size: file.size, lastModified: file.lastModified,
   key: result.key?.name ?? null, bpm: result.tempo?.bpm ?? null,
-  lufs: result.loudness?.integrated_lufs ?? null, duration: result.duration ?? null, result,
+  lufs: result.loudness?.integrated_lufs ?? null, duration: result.duration ?? null,
+  embedding: Array.isArray(result.embedding) ? [...result.embedding] : null, result,
 });
+
+/** How many similar files a card lists. */
+const SIMILAR_COUNT = 3;
 
 // ------------------------------------------------------------------------------------ formatting
 
@@ -166,10 +170,64 @@ export function setupListen({ library = memoryLibrary() } = {}) {
       card.show(result, secs);
       await library.add(libraryEntry(id, file, result));
       await renderLibrary();
+      await refreshSimilar(); // every card's list: the new file may be among the most similar
     } catch (err) {
       card.fail(err);
     } finally {
       document.body.dataset.listenOps = String(++ops);
+    }
+  }
+
+  /** Scrolls to a file's card and focuses it. */
+  function focusCard(cardId) {
+    const card = $(cardId);
+    card?.scrollIntoView({ block: 'start' });
+    card?.focus({ preventScroll: true });
+  }
+
+  /**
+   * Every analysed card's "similar in your library" list: the engine's similar_tracks task with the
+   * card's embedding against the other files' embeddings (docs/listen-api.md "Similar tracks").
+   * Shown only when the library holds 2+ files with embeddings; a failure is said in the list, it
+   * never fails the card.
+   */
+  async function refreshSimilar() {
+    if (!engine) return;
+    let entries;
+    try { entries = (await library.all()).filter((e) => Array.isArray(e.embedding) && e.embedding.length); } catch { return; }
+    for (const entry of entries) {
+      const box = $(`${entry.id}-similar`);
+      if (!box) continue;
+      const list = box.querySelector('ol'), note = box.querySelector('.l-similar-note');
+      const others = entries.filter((e) => e.id !== entry.id);
+      if (!others.length) { box.hidden = true; list.replaceChildren(); continue; }
+      try {
+        const res = await engine.request({
+          task: 'similar_tracks', query: entry.embedding,
+          tracks: others.map((e) => ({ id: e.id, embedding: e.embedding })), count: SIMILAR_COUNT,
+        });
+        const byId = new Map(others.map((e) => [e.id, e]));
+        list.replaceChildren();
+        for (const s of (res?.similar || []).slice(0, SIMILAR_COUNT)) {
+          const other = byId.get(s.id) ?? others[s.index];
+          if (!other) continue;
+          const li = el('li', 'l-similar-item');
+          const link = el('a', null, other.name);
+          link.href = `#${other.id}`;
+          link.addEventListener('click', (ev) => { ev.preventDefault(); focusCard(other.id); });
+          const sim = el('span', 'l-similarity', num(s.similarity, 2));
+          sim.title = '相似度 similarity (cosine)';
+          li.append(link, ' ', sim);
+          list.append(li);
+        }
+        note.textContent = list.childElementCount ? '' : '无 none';
+        note.hidden = !!list.childElementCount;
+      } catch (err) {
+        list.replaceChildren();
+        note.textContent = `出错了 Error: ${err?.code ? `[${err.code}] ` : ''}${err?.message || err}`;
+        note.hidden = false;
+      }
+      box.hidden = false;
     }
   }
 
@@ -182,12 +240,7 @@ export function setupListen({ library = memoryLibrary() } = {}) {
       const name = el('td');
       const link = el('a', null, e.name);
       link.href = `#${e.id}`;
-      link.addEventListener('click', (ev) => {
-        ev.preventDefault();
-        const card = $(e.id);
-        card?.scrollIntoView({ block: 'start' });
-        card?.focus({ preventScroll: true });
-      });
+      link.addEventListener('click', (ev) => { ev.preventDefault(); focusCard(e.id); });
       name.append(link);
       tr.append(name, el('td', null, e.key ?? '—'), el('td', 'n', e.bpm == null ? '—' : num(e.bpm)),
         el('td', 'n', e.lufs == null ? '—' : `${num(e.lufs)} LUFS`), el('td', 'n', clock(e.duration)));
@@ -261,6 +314,17 @@ function resultCard(id, file) {
       state.textContent = `完成 Done in ${secs} s`;
       meta.textContent = ` ${clock(res.duration)} · ${res.sample_rate} Hz · ${res.channels === 1 ? '单声道 mono' : res.channels === 2 ? '立体声 stereo' : `${res.channels} 声道 channels`} · ${kb(file.size)}`;
       body.replaceChildren(...renderResult(id, res));
+      // Filled by refreshSimilar once the library holds another file.
+      const similar = el('section', 'l-similar');
+      similar.id = `${id}-similar`;
+      similar.hidden = true;
+      const sh = el('h4', null, '相似 · Similar in your library');
+      sh.id = `${id}-similar-h`;
+      similar.setAttribute('aria-labelledby', sh.id);
+      const note = el('p', 'l-similar-note');
+      note.hidden = true;
+      similar.append(sh, el('ol', 'l-similar-list'), note);
+      body.append(similar);
     },
     fail(err) {
       bar.hidden = true;

@@ -4,7 +4,8 @@
 // the engine as they are) and the same bytes under a name the page does not take for WAV (decoded by
 // the browser with WebAudio, sent as float PCM). Each must show C major, about 120 BPM, a loudness,
 // both pictures drawn, the segments with beat ticks, the evidence (12 chroma bars, best keys, tempo
-// candidates with half and double) and what is not available yet; the library lists both files.
+// candidates with half and double) and what is not available yet; the library lists both files,
+// and each card's "similar in your library" list names the other file with a similarity near 1.0.
 // Nothing may leave 127.0.0.1 and the console stays clean. Screenshot: build/screenshots/listen-tab.png
 // (copied to docs/listen-page.png).
 import { test, describe, before, after } from 'node:test';
@@ -274,6 +275,24 @@ describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
       await page.click('#l-library-rows tr:first-child a');
       assert.ok(await page.evaluate(() => document.activeElement?.id === 'l-1'), 'the library link did not focus the card');
 
+      // 3b. Similar in your library: each card lists the other file (the same audio) with a
+      //     similarity near 1.0 from the engine's similar_tracks; its link focuses that card.
+      for (const [id, other, otherName] of [['l-1', 'l-2', 'c-major-120 (decoded)'], ['l-2', 'l-1', 'c-major-120.wav']]) {
+        assert.equal(await page.isVisible(`#${id}-similar`), true, `${id}: no similar list`);
+        assert.match(await page.textContent(`#${id}-similar h4`), /相似 · Similar in your library/);
+        const items = await page.$$eval(`#${id}-similar li`, (els) => els.map((e) => ({
+          name: e.querySelector('a').textContent, href: e.querySelector('a').getAttribute('href'),
+          sim: e.querySelector('.l-similarity').textContent,
+        })));
+        assert.equal(items.length, 1, JSON.stringify(items));
+        assert.equal(items[0].name, otherName);
+        assert.equal(items[0].href, `#${other}`);
+        assert.match(items[0].sim, /^-?\d\.\d{2}$/);
+        assert.ok(Number(items[0].sim) >= 0.95 && Number(items[0].sim) <= 1.0001, `similarity ${items[0].sim}`);
+        await page.click(`#${id}-similar li a`);
+        assert.ok(await page.evaluate((o) => document.activeElement?.id === o, other), `the similar link did not focus ${other}`);
+      }
+
       // 4. Screenshots, and no sideways scrolling on a phone.
       fs.mkdirSync(SHOTS, { recursive: true });
       await page.click('#l-2 details.l-evidence summary'); // one card's evidence open, one closed
@@ -292,6 +311,8 @@ describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
       assert.equal(await page.$$eval('#l-results .l-result.failed', (els) => els.length), 1);
       assert.match(await page.textContent('#l-3 .error'), /出错了 Error: \[\w+\]/);
       assert.equal(await page.$$eval('#l-library-rows tr', (trs) => trs.length), 2);
+      assert.equal(await page.isVisible('#l-3-similar'), false, 'a failed card shows a similar list');
+      assert.equal(await page.$$eval('#l-1-similar li', (els) => els.length), 1);
 
       // 6. Nothing left the origin; no errors in the console.
       assert.deepEqual(problems, []);
