@@ -11,15 +11,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, SHOTS, serveRoot, serve, launch } from './browser.mjs';
 import { createEngine } from '../../web/src/index.mjs';
 import { ROOT, WASM_DIR, MODELS_DIR, missing, engineOptions, rng } from '../node/helpers.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const SHOTS = path.join(ROOT, 'build', 'screenshots');
 const RATE = 44100, SECONDS = 6, BPM = 120;
 const skip = missing({ models: [] })
   || (!fs.existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
@@ -77,49 +73,6 @@ function song() {
 }
 
 // ------------------------------------------------------------------------------ page helpers
-
-// As in melody.test.mjs: one root for the server, with copies when the build or models live elsewhere.
-function serveRoot() {
-  if (WASM_DIR === path.join(ROOT, 'dist', 'wasm') && MODELS_DIR === path.join(ROOT, 'models')) return ROOT;
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-root-'));
-  fs.cpSync(path.join(ROOT, 'web'), path.join(tmp, 'web'), { recursive: true });
-  const abcjs = path.join(ROOT, 'node_modules', 'abcjs');
-  if (fs.existsSync(abcjs)) fs.cpSync(abcjs, path.join(tmp, 'node_modules', 'abcjs'), { recursive: true });
-  fs.cpSync(WASM_DIR, path.join(tmp, 'dist', 'wasm'), { recursive: true });
-  fs.cpSync(MODELS_DIR, path.join(tmp, 'models'), { recursive: true });
-  return tmp;
-}
-
-function serve(root) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'tools', 'serve.mjs'), '--port', '0', '--root', root], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const timer = setTimeout(() => { p.kill(); reject(new Error('server did not start in 15 s')); }, 15_000);
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) { clearTimeout(timer); resolve({ url: m[1], stop: () => p.kill() }); }
-    });
-    p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code})`)); });
-  });
-}
-
-async function launch() {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 60_000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
-    viewport: { width: 1000, height: 900 },
-  });
-  const requests = [];
-  context.on('request', (r) => requests.push(r.url()));
-  return { context, requests, close: async () => { await context.close(); fs.rmSync(profile, { recursive: true, force: true }); } };
-}
 
 // ------------------------------------------------------------------------------ the test
 

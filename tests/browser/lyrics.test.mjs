@@ -5,60 +5,13 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, SHOTS, serveRoot, serve, launch } from './browser.mjs';
 import { createEngine } from '../../web/src/index.mjs';
 import { ROOT, WASM_DIR, MODELS_DIR, missing, engineOptions, HAN } from '../node/helpers.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const SHOTS = path.join(ROOT, 'build', 'screenshots');
 const REQUEST = { title: '我爱你', style: '流行音乐', lines: 8, seed: 1, temperature: 0.6 };
 const skip = missing({ models: ['lyrics-zh'] }) || (!fs.existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-
-// The server serves one root; when the build or models live elsewhere (TUNESMITH_WASM_DIR /
-// TUNESMITH_MODELS), lay out a temporary root with copies.
-function serveRoot() {
-  if (WASM_DIR === path.join(ROOT, 'dist', 'wasm') && MODELS_DIR === path.join(ROOT, 'models')) return ROOT;
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-root-'));
-  fs.cpSync(path.join(ROOT, 'web'), path.join(tmp, 'web'), { recursive: true });
-  fs.cpSync(WASM_DIR, path.join(tmp, 'dist', 'wasm'), { recursive: true });
-  fs.cpSync(MODELS_DIR, path.join(tmp, 'models'), { recursive: true });
-  return tmp;
-}
-
-/** Starts tools/serve.mjs on a free port; resolves {url, stop}. */
-function serve(root, extra = []) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'tools', 'serve.mjs'), '--port', '0', '--root', root, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const timer = setTimeout(() => { p.kill(); reject(new Error('server did not start in 15 s')); }, 15_000);
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) { clearTimeout(timer); resolve({ url: m[1], stop: () => p.kill() }); }
-    });
-    p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code})`)); });
-  });
-}
-
-async function launch() {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 60_000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      // Belt and braces: any host other than 127.0.0.1 fails to resolve.
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
-    viewport: { width: 1000, height: 900 },
-  });
-  const requests = [];
-  context.on('request', (r) => requests.push(r.url()));
-  return { context, requests, close: async () => { await context.close(); fs.rmSync(profile, { recursive: true, force: true }); } };
-}
 
 /** Opens the page, generates REQUEST, returns what the page showed. */
 async function generateOnPage(context, url, { screenshot } = {}) {

@@ -7,64 +7,17 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, SHOTS, serveRoot, serve, launch } from './browser.mjs';
 import { createEngine, midiBytes } from '../../web/src/index.mjs';
 import { ROOT, WASM_DIR, MODELS_DIR, missing, engineOptions, HAN } from '../node/helpers.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const SHOTS = path.join(ROOT, 'build', 'screenshots');
 const ABCJS = path.join(ROOT, 'node_modules', 'abcjs', 'dist', 'abcjs-basic-min.js');
 const LYRICS = { title: '我爱你', style: '流行音乐', lines: 4, seed: 1, temperature: 0.6 };
 const MELODY = { key: 'G', mode: 'major', style: 'song', seed: 3, accompaniment: 'none' };
 const skip = missing({ models: ['lyrics-zh'] })
   || (!fs.existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)`)
   || (!fs.existsSync(ABCJS) && 'no node_modules/abcjs (npm ci)');
-
-// As in lyrics.test.mjs: one root for the server, with copies when the build or models live elsewhere.
-function serveRoot() {
-  if (WASM_DIR === path.join(ROOT, 'dist', 'wasm') && MODELS_DIR === path.join(ROOT, 'models')) return ROOT;
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-root-'));
-  fs.cpSync(path.join(ROOT, 'web'), path.join(tmp, 'web'), { recursive: true });
-  fs.cpSync(path.join(ROOT, 'node_modules', 'abcjs'), path.join(tmp, 'node_modules', 'abcjs'), { recursive: true });
-  fs.cpSync(WASM_DIR, path.join(tmp, 'dist', 'wasm'), { recursive: true });
-  fs.cpSync(MODELS_DIR, path.join(tmp, 'models'), { recursive: true });
-  return tmp;
-}
-
-function serve(root) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'tools', 'serve.mjs'), '--port', '0', '--root', root], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const timer = setTimeout(() => { p.kill(); reject(new Error('server did not start in 15 s')); }, 15_000);
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) { clearTimeout(timer); resolve({ url: m[1], stop: () => p.kill() }); }
-    });
-    p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code})`)); });
-  });
-}
-
-async function launch() {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 60_000,
-    acceptDownloads: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
-    viewport: { width: 1000, height: 900 },
-  });
-  const requests = [];
-  context.on('request', (r) => requests.push(r.url()));
-  return { context, requests, close: async () => { await context.close(); fs.rmSync(profile, { recursive: true, force: true }); } };
-}
 
 // Syllables as the score shows them: no word-continuation hyphens, no spaces.
 const bare = (s) => String(s).replace(/[-\s]/g, '');
@@ -85,7 +38,7 @@ describe('melody tab in Chromium', { skip, timeout: 400_000 }, () => {
 
   test('lyrics -> Melody tab -> score with syllables, downloads, play, bar selection, transpose, undo', async () => {
     const server = await serve(root);
-    const browser = await launch();
+    const browser = await launch({ acceptDownloads: true });
     try {
       const page = await browser.context.newPage();
       const problems = [];
