@@ -57,3 +57,18 @@ export async function launch(options = {}) {
   context.on('request', (r) => requests.push(r.url()));
   return { context, requests, close: async () => { await context.close(); fs.rmSync(profile, { recursive: true, force: true }); } };
 }
+
+/**
+ * Opens the app at url in a new tab of context and waits until the engine is ready (or has shown
+ * an error); resolves {page, problems}: problems collects page errors and console errors.
+ */
+export async function openPage(context, url) {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.setDefaultTimeout(60_000);
+  await page.goto(url);
+  await page.waitForFunction(() => !document.getElementById('generate').disabled || !document.getElementById('error').hidden);
+  return { page, problems };
+}

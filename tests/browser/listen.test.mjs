@@ -12,67 +12,14 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CHROMIUM, SHOTS, serveRoot, serve, launch } from './browser.mjs';
+import { CHROMIUM, SHOTS, serveRoot, serve, launch, openPage } from './browser.mjs';
 import { createEngine } from '../../web/src/index.mjs';
-import { ROOT, WASM_DIR, MODELS_DIR, missing, engineOptions, rng } from '../node/helpers.mjs';
+import { ROOT, WASM_DIR, MODELS_DIR, missing, engineOptions } from '../node/helpers.mjs';
+import { wavFile, chordSong } from '../node/audio_fixture.mjs';
 
 const RATE = 44100, SECONDS = 6, BPM = 120;
 const skip = missing({ models: [] })
   || (!fs.existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-
-// ------------------------------------------------------------------------------ test audio
-
-/** A canonical 44-byte-header PCM WAV file: channels = Float32Arrays in -1..1, written as 16-bit ints. */
-function wavFile(channels, rate) {
-  const n = channels.length, frames = channels[0].length, bytes = 2;
-  const size = frames * n * bytes;
-  const buf = Buffer.alloc(44 + size);
-  buf.write('RIFF', 0, 'latin1');
-  buf.writeUInt32LE(36 + size, 4);
-  buf.write('WAVE', 8, 'latin1');
-  buf.write('fmt ', 12, 'latin1');
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20); // PCM
-  buf.writeUInt16LE(n, 22);
-  buf.writeUInt32LE(rate, 24);
-  buf.writeUInt32LE(rate * n * bytes, 28);
-  buf.writeUInt16LE(n * bytes, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write('data', 36, 'latin1');
-  buf.writeUInt32LE(size, 40);
-  let at = 44;
-  for (let i = 0; i < frames; i++) {
-    for (let c = 0; c < n; c++, at += 2) buf.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(channels[c][i] * 32768))), at);
-  }
-  return buf;
-}
-
-/** C F G C (root-position triads with a bass note), 1.5 s each, and a click on every beat at 120 BPM. */
-function song() {
-  const frames = RATE * SECONDS;
-  const left = new Float32Array(frames), right = new Float32Array(frames);
-  const hz = (midi) => 440 * 2 ** ((midi - 69) / 12);
-  const chords = [[48, 60, 64, 67], [53, 60, 65, 69], [55, 59, 62, 67], [48, 60, 64, 67]];
-  const noise = rng(7);
-  const beat = Math.round(RATE * 60 / BPM);
-  for (let i = 0; i < frames; i++) {
-    const t = i / RATE;
-    const chord = chords[Math.min(chords.length - 1, Math.floor(t / 1.5))];
-    let tone = 0;
-    for (const m of chord) {
-      const f = hz(m);
-      tone += Math.sin(2 * Math.PI * f * t) + 0.3 * Math.sin(4 * Math.PI * f * t);
-    }
-    tone *= 0.05;
-    const k = i % beat; // click: a decaying burst of noise and 2 kHz at each beat
-    const click = k < 0.03 * RATE ? 0.35 * Math.exp(-k / (0.005 * RATE)) * (0.6 * Math.sin(2 * Math.PI * 2000 * k / RATE) + 0.4 * (noise() * 2 - 1)) : 0;
-    left[i] = tone + click;
-    right[i] = 0.8 * tone + click;
-  }
-  return [left, right];
-}
-
-// ------------------------------------------------------------------------------ page helpers
 
 // ------------------------------------------------------------------------------ the test
 
@@ -80,7 +27,7 @@ describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
   let root, wav, expected;
   before(async () => {
     root = serveRoot();
-    wav = wavFile(song(), RATE);
+    wav = wavFile(chordSong({ rate: RATE, seconds: SECONDS, bpm: BPM, chordSeconds: 1.5 }), RATE);
     // What the engine answers in Node for the same bytes: the page must show this.
     const engine = await createEngine(engineOptions());
     try { expected = await engine.analyzeAudio(wav, { name: 'c-major-120.wav' }); } finally { await engine.close(); }
@@ -92,13 +39,7 @@ describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
     const server = await serve(root);
     const browser = await launch();
     try {
-      const page = await browser.context.newPage();
-      const problems = [];
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-      page.setDefaultTimeout(60_000);
-      await page.goto(server.url);
-      await page.waitForFunction(() => !document.getElementById('generate').disabled || !document.getElementById('error').hidden);
+      const { page, problems } = await openPage(browser.context, server.url);
       assert.equal(await page.isHidden('#error'), true, await page.textContent('#error'));
 
       // 1. Tabs from the keyboard: End selects Listen (the third tab), focus follows, its panel shows.

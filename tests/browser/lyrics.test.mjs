@@ -6,7 +6,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CHROMIUM, SHOTS, serveRoot, serve, launch } from './browser.mjs';
+import { CHROMIUM, SHOTS, serveRoot, serve, launch, openPage } from './browser.mjs';
 import { createEngine } from '../../web/src/index.mjs';
 import { ROOT, WASM_DIR, MODELS_DIR, missing, engineOptions, HAN } from '../node/helpers.mjs';
 
@@ -15,14 +15,8 @@ const skip = missing({ models: ['lyrics-zh'] }) || (!fs.existsSync(CHROMIUM) && 
 
 /** Opens the page, generates REQUEST, returns what the page showed. */
 async function generateOnPage(context, url, { screenshot } = {}) {
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.setDefaultTimeout(60_000);
-  await page.goto(url);
+  const { page, problems } = await openPage(context, url);
   assert.match(page.url(), /\/web\/$/, '/ redirects to /web/');
-  await page.waitForFunction(() => !document.getElementById('generate').disabled || !document.getElementById('error').hidden);
   assert.equal(await page.isHidden('#error'), true, await page.textContent('#error'));
   const coi = await page.evaluate(() => globalThis.crossOriginIsolated === true);
   const status = await page.textContent('#status');
@@ -149,13 +143,7 @@ describe('songwriting controls in Chromium', { skip, timeout: 300_000 }, () => {
     const server = await serve(root);
     const browser = await launch();
     try {
-      const page = await browser.context.newPage();
-      const problems = [];
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-      page.setDefaultTimeout(60_000);
-      await page.goto(server.url);
-      await page.waitForFunction(() => !document.getElementById('generate').disabled || !document.getElementById('error').hidden);
+      const { page, problems } = await openPage(browser.context, server.url);
       let ops = 0;
       // Every engine action bumps body[data-ops] when it has finished (and re-enables the buttons).
       const act = async (fn) => {

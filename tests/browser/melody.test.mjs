@@ -8,7 +8,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CHROMIUM, SHOTS, serveRoot, serve, launch } from './browser.mjs';
+import { CHROMIUM, SHOTS, serveRoot, serve, launch, openPage } from './browser.mjs';
 import { createEngine, midiBytes } from '../../web/src/index.mjs';
 import { ROOT, WASM_DIR, MODELS_DIR, missing, engineOptions, HAN } from '../node/helpers.mjs';
 
@@ -40,13 +40,7 @@ describe('melody tab in Chromium', { skip, timeout: 400_000 }, () => {
     const server = await serve(root);
     const browser = await launch({ acceptDownloads: true });
     try {
-      const page = await browser.context.newPage();
-      const problems = [];
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-      page.setDefaultTimeout(60_000);
-      await page.goto(server.url);
-      await page.waitForFunction(() => !document.getElementById('generate').disabled || !document.getElementById('error').hidden);
+      const { page, problems } = await openPage(browser.context, server.url);
       assert.equal(await page.isHidden('#error'), true, await page.textContent('#error'));
       assert.equal(await page.evaluate(() => typeof globalThis.ABCJS?.renderAbc), 'function', 'abcjs did not load');
 
