@@ -267,15 +267,14 @@ json task_analyze_audio(Engine& eng, const json& req, const EventFn& on_event) {
       }
     }
   };
+  std::vector<float> tmp(block * (size_t)channels);  // the source's samples; feed() cleans them into `inter`
   if (wav) {
     for (;;) {
-      const size_t got = wav->read_interleaved(inter.data(), block);
+      const size_t got = wav->read_interleaved(tmp.data(), block);
       if (!got) break;
-      std::vector<float> copy(inter.begin(), inter.begin() + (long)(got * (size_t)channels));
-      feed(copy.data(), got);
+      feed(tmp.data(), got);
     }
   } else {
-    std::vector<float> tmp(block * (size_t)channels);
     for (size_t at = 0; at < f32_frames; at += block) {
       const size_t n = std::min(block, f32_frames - at);
       std::memcpy(tmp.data(), data.data() + at * 4 * (size_t)channels, n * 4 * (size_t)channels);
