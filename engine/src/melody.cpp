@@ -531,7 +531,7 @@ class MelodyDecoder {
       const int seg_start = s.first_bar * bar12, seg_end = (s.first_bar + s.bars) * bar12;
       if (pos_ != seg_start) throw Error("internal", "melody plan out of step");
       if (s.copy_of >= 0 && copy_segment(segs[s.copy_of], s)) continue;
-      if (s.events.empty()) run_free(s, seg_start, seg_end);
+      if (s.events.empty()) run_free(s, seg_end);
       else run_events(s, seg_start, seg_end);
       seg_note_end_.push_back((int)notes.size());
     }
@@ -555,7 +555,6 @@ class MelodyDecoder {
   int lo_ = INT_MAX, hi_ = INT_MIN, prev_ = INT_MIN, run_ = 0;
   float rest_bias_ = 0.0f;  // instrumental phrases: rests are rarer than the model's song habits
   int lo_abs_, hi_abs_, lo_rel_, hi_rel_;
-  std::vector<int> seg_first_note_;
 
   void track(int rel) {
     run_ = (rel == prev_) ? run_ + 1 : 1;
@@ -595,8 +594,6 @@ class MelodyDecoder {
   }
 
   int32_t pick() {
-    SamplerChain c = chain_.clone();  // the chain's dist stage keeps its rng inside; sample on the real one
-    (void)c;
     return chain_.sample(logits_, V_);
   }
 
@@ -656,7 +653,7 @@ class MelodyDecoder {
       if (cadence == 2 && mod12(r) != 0) continue;
       if (cadence == 1 && mod12(r) != 0 && mod12(r) != third && mod12(r) != 7) continue;
       if (cadence == 3 && mod12(r) != sc[1] && mod12(r) != 7 && mod12(r) != sc[6]) continue;
-      if (level < 2 && lo_ != INT_MAX && std::max(hi_, r) - std::min(lo_, r) > spec_.range) continue;
+      if (level < 2 && !range_ok(r)) continue;
       if (level < 3 && prev_ != INT_MIN && std::abs(r - prev_) > 12) continue;
       if (level < 1 && tone_prev != INT_MIN && !tone_ok(tone_rule_v, tone_prev, r)) continue;
       const int t = pitch_tok_[r - kPitchMin];
@@ -666,6 +663,16 @@ class MelodyDecoder {
       any = true;
     }
     return any;
+  }
+
+  // The melody so far plus r stays within the range, and still leaves room for a tonic (every
+  // melody ends on one), so the final cadence never has to break the range.
+  bool range_ok(int r) const {
+    const int lo = lo_ == INT_MAX ? r : std::min(lo_, r), hi = lo_ == INT_MAX ? r : std::max(hi_, r);
+    if (hi - lo > spec_.range) return false;
+    for (int t = (int)std::floor((hi - spec_.range) / 12.0) * 12; t <= lo + spec_.range; t += 12)
+      if (std::max(hi, t) - std::min(lo, t) <= spec_.range && t >= lo_rel_ && t <= hi_rel_) return true;
+    return false;
   }
 
   static const char* level_name(int level) {
@@ -728,12 +735,11 @@ class MelodyDecoder {
     throw Error("internal", "no duration is possible (pos " + std::to_string(pos_) + ", lo " + std::to_string(lo) + ", hi " + std::to_string(hi) + ")");
   }
 
-  void run_free(const Segment& s, int seg_start, int seg_end) {
+  void run_free(const Segment& s, int seg_end) {
     const int bar12 = spec_.meter.bar12(), beat = spec_.meter.beat12();
     const int last_bar_start = seg_end - bar12;
     const int half = std::max(beat, (bar12 / 2) / beat * beat);
     const int cad_at = last_bar_start + (half >= bar12 ? 0 : half);
-    (void)seg_start;
     rest_bias_ = -1.5f;
     bool cad_done = false, last_rest = false;  // free tunes: no two rests in a row, a rest at most a beat
     while (pos_ < seg_end) {
@@ -818,9 +824,9 @@ class MelodyDecoder {
       bool rest = false, melisma_note = false;
       if (ev.forced != INT_MIN) {
         clear_mask();
-        allowed_[pitch_tok_[std::clamp(ev.forced, kPitchMin, kPitchMax) - kPitchMin]] = 1;
+        // the forced pitch (restyle), announced by <syl> when it carries a syllable; or a rest first
+        allowed_[sy ? syl_tok_ : pitch_tok_[std::clamp(ev.forced, kPitchMin, kPitchMax) - kPitchMin]] = 1;
         if (rest_ok) allowed_[rest_] = 1;
-        if (sy) { allowed_[pitch_tok_[std::clamp(ev.forced, kPitchMin, kPitchMax) - kPitchMin]] = 0; allowed_[syl_tok_] = 1; }
         const int t = pick();
         if (t == rest_) rest = true;
         else if (t == syl_tok_) push(syl_tok_);
@@ -858,8 +864,7 @@ class MelodyDecoder {
         last_was_syllable_note = false;
         continue;
       }
-      if (ev.forced == INT_MIN || melisma_note) push(pitch_tok_[rel - kPitchMin]);
-      else push(pitch_tok_[rel - kPitchMin]);
+      push(pitch_tok_[rel - kPitchMin]);
       // duration
       const Event* nxt = melisma_note ? &ev : (e + 1 < n ? &s.events[e + 1] : nullptr);
       const int ns = nxt && nxt->syl >= 0 ? syl_[nxt->syl].stress : -1;
@@ -1384,8 +1389,7 @@ json song_json(const Song& s, uint64_t seed, const std::string& task) {
   return out;
 }
 
-void read_common(const Fields& f, Song& s, bool has_defaults) {
-  (void)has_defaults;
+void read_common(const Fields& f, Song& s) {
   s.spec.temperature = (float)f.number("temperature", s.spec.temperature, 0.0, 2.0);
   s.spec.range = (int)f.integer("range", s.spec.range, 7, 24);
   if (f.has("chromatic")) {
@@ -1436,7 +1440,7 @@ json task_generate_melody(Engine& eng, const json& req) {
   s.tempo = f.number("tempo", si.tempo, 30, 300);
   const uint64_t seed = f.seed("seed");
   s.spec.seed = seed;
-  read_common(f, s, true);
+  read_common(f, s);
   const int bars_req = (int)f.integer("bars", 0, 1, 256);
   if (f.has("bars") && bars_req == 0) throw Error("invalid_field", "'bars' must be 1..256", {{"field", "bars"}});
   if (f.has("lyrics") && !f.raw()["lyrics"].is_null()) {
@@ -1459,7 +1463,7 @@ json task_generate_melody(Engine& eng, const json& req) {
 namespace {
 
 // Reads a melody object (a generate_melody response, or notes/key/meter/...) back into a Song.
-Song read_melody(Engine& eng, const json& m) {
+Song read_melody(const json& m) {
   if (!m.is_object()) throw Error("invalid_field", "'melody' must be an object (a generate_melody response)", {{"field", "melody"}});
   auto str = [&](const char* k, const std::string& def) {
     if (!m.contains(k)) return def;
@@ -1567,7 +1571,6 @@ Song read_melody(Engine& eng, const json& m) {
     }
   }
   if (s.segments.empty()) s.segments = plan_free_segments(0, s.bars);
-  (void)eng;
   return s;
 }
 
@@ -1603,10 +1606,10 @@ json task_edit_melody(Engine& eng, const json& req) {
   if (!f.has("melody")) throw Error("missing_field", "'melody' is required (a generate_melody response)", {{"field", "melody"}});
   const std::string action = f.choice("action", {"continue", "regenerate_bars", "transpose", "change_mode", "restyle", "accompany"}, "");
   if (action.empty()) throw Error("missing_field", "'action' is required: continue, regenerate_bars, transpose, change_mode, restyle or accompany", {{"field", "action"}});
-  Song s = read_melody(eng, f.raw()["melody"]);
+  Song s = read_melody(f.raw()["melody"]);
   const uint64_t seed = f.seed("seed");
   s.spec.seed = seed;
-  read_common(f, s, false);
+  read_common(f, s);
   if (f.has("tempo")) s.tempo = f.number("tempo", s.tempo, 30, 300);
   const int bar12 = s.spec.meter.bar12();
   const int base_old = 60 + s.spec.key.pc;
@@ -1657,7 +1660,6 @@ json task_edit_melody(Engine& eng, const json& req) {
     std::vector<GenNote> keep_after;
     for (const GenNote& n : s.notes)
       if (n.start >= b12) keep_after.push_back(n);
-      else if (n.start < a12 && n.start + n.dur > a12) {}
     // the region's events; a region holding syllables keeps them, one new note each
     const bool final_region = to == s.bars - 1;
     Segment seg;
@@ -1761,7 +1763,6 @@ json task_edit_melody(Engine& eng, const json& req) {
     s.bars = bar;
     s.remarks.push_back("restyled as " + style + " in " + nm.str() + ": same pitches, new rhythm");
   }
-  if (action == "transpose" || action == "change_mode") (void)0;
   rebuild_segments_after_edit(s);
   json out = song_json(s, seed, "edit_melody");
   out["action"] = action;

@@ -118,6 +118,18 @@ TEST(Listen, SilenceAndBadInput) {
   EXPECT_EQ(code({{"task", "analyze_audio"}, {"format", "f32"}, {"sample_rate", 44100}, {"channels", 2}}, std::string(6, '\0')), "invalid_audio");
   EXPECT_EQ(code({{"task", "analyze_audio"}, {"format", "f32"}}, std::string(8, '\0')), "missing_field");
   EXPECT_EQ(code({{"task", "analyze_audio"}, {"format", "mp3"}}, "x"), "invalid_field");
+  const std::string wav = wav16(song(22050, 4, 120, {{60, 64, 67}}), 22050, 2);
+  EXPECT_EQ(code({{"task", "analyze_audio"}, {"segment_seconds", 0.5}}, wav), "invalid_field");
+  EXPECT_EQ(code({{"task", "analyze_audio"}, {"max_beats", -1}}, wav), "invalid_field");
+  EXPECT_EQ(code({{"task", "analyze_audio"}, {"pictures", "no"}}, wav), "invalid_field");
+  EXPECT_EQ(code({{"task", "analyze_audio"}, {"features", 1}}, wav), "invalid_field");
+  // segment_seconds sets the timeline's resolution; max_beats caps the list, not the count
+  const json fine = analyze(e, {{"task", "analyze_audio"}, {"segment_seconds", 1}, {"max_beats", 3}, {"name", "x.wav"}}, wav);
+  ASSERT_FALSE(fine.contains("error")) << fine.dump();
+  EXPECT_EQ(fine["segments"].size(), 4u);
+  EXPECT_EQ(fine["tempo"]["beats"].size(), 3u);
+  EXPECT_GT(fine["tempo"]["beat_count"].get<int>(), 3);
+  EXPECT_EQ(fine["source"]["name"], "x.wav");
   // NaN samples are read as silence and reported
   std::vector<float> nan(44100 * 4, std::nanf(""));
   std::string f32(nan.size() * 4, '\0');
@@ -143,4 +155,8 @@ TEST(Listen, EmbeddingsAndSimilarTracks) {
   EXPECT_GT(r["similar"][0]["similarity"].get<double>(), r["similar"][1]["similarity"].get<double>());
   const json bad = json::parse(e.request(json({{"task", "similar_tracks"}, {"query", a["embedding"]}, {"tracks", json::array({{{"embedding", {1, 2}}}})}}).dump()));
   EXPECT_EQ(bad["error"]["code"], "invalid_field");
+  const json one = json::parse(e.request(json({{"task", "similar_tracks"}, {"query", a["embedding"]}, {"tracks", tracks}, {"count", 1}}).dump()));
+  EXPECT_EQ(one["similar"].size(), 1u);
+  const json zero = json::parse(e.request(json({{"task", "similar_tracks"}, {"query", a["embedding"]}, {"tracks", tracks}, {"count", 0}}).dump()));
+  EXPECT_EQ(zero["error"]["field"], "count");
 }

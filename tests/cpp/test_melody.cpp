@@ -250,6 +250,12 @@ TEST(Melody, BadInputGetsClearErrors) {
   EXPECT_EQ(error_field(gen({{"lyrics", "a b c d e f g h"}, {"bars", 1}})), "");  // 8 syllables fit one bar of 4/4
   EXPECT_EQ(error_field(gen({{"lyrics", "la la la la la la la la la la la la la la la la la la"}, {"bars", 1}})), "bars");
   EXPECT_EQ(error_code(gen({{"unknown", 1}})), "unknown_field");
+  EXPECT_EQ(error_field(gen({{"temperature", 5}})), "temperature");
+  EXPECT_EQ(error_field(gen({{"range", 3}})), "range");
+  EXPECT_EQ(error_field(gen({{"chromatic", "yes"}})), "chromatic");
+  EXPECT_EQ(error_field(gen({{"melisma", 1}})), "melisma");
+  EXPECT_EQ(error_field(gen({{"accompaniment", "orchestra"}})), "accompaniment");
+  EXPECT_EQ(error_field(gen({{"title", ""}})), "title");
   // emoji and digits are dropped with a remark; mixed languages are sung
   json r = gen({{"lyrics", "我爱 you 🎵 2 times"}});
   ASSERT_FALSE(r.contains("error")) << r.dump();
@@ -276,4 +282,25 @@ TEST(Melody, RenderWritesTheGivenNotes) {
   EXPECT_NE(r["abc"].get<std::string>().find("w: hel-lo"), std::string::npos) << r["abc"];
   EXPECT_NE(r["musicxml"].get<std::string>().find("<text>hel</text>"), std::string::npos);
   EXPECT_EQ(error_field(ask({{"task", "render_melody"}, {"notes", json::array({{{"pitch", 67}, {"start", 0}, {"duration", -1}}})}})), "notes[0]");
+}
+
+TEST(Melody, OptionsRangeMelismaTitleTemperature) {
+  // range: a narrow request is kept
+  json r = ask({{"task", "generate_melody"}, {"style", "reel"}, {"bars", 8}, {"range", 7}, {"seed", 4}});
+  check_melody(r, "C", kMajor, 7);
+  // melisma: continuation notes carry no syllable, every syllable still has exactly one first note
+  json m = ask({{"task", "generate_melody"}, {"lyrics", "Hallelujah\nHallelujah"}, {"melisma", true}, {"bars", 8}, {"seed", 1}});
+  ASSERT_FALSE(m.contains("error")) << m.dump();
+  int syllables = 0;
+  for (const json& n : m["notes"]) {
+    if (n.value("melisma", false)) EXPECT_FALSE(n.contains("syllable"));
+    else syllables += n.contains("syllable");
+  }
+  EXPECT_EQ(syllables, 8);
+  EXPECT_EQ(m["checks"]["alignment"], 1.0);
+  // title goes into the files; temperature 0 is greedy and repeatable
+  json t = ask({{"task", "generate_melody"}, {"bars", 2}, {"title", "Tune for Ann"}, {"temperature", 0}, {"seed", 1}});
+  EXPECT_NE(t["abc"].get<std::string>().find("T:Tune for Ann"), std::string::npos);
+  json t2 = ask({{"task", "generate_melody"}, {"bars", 2}, {"title", "Tune for Ann"}, {"temperature", 0}, {"seed", 2}});
+  EXPECT_EQ(t["notes"], t2["notes"]);
 }
