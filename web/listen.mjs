@@ -1,10 +1,18 @@
 // The Listen tab: analyses audio files dropped on (or chosen in) the page with the engine's
 // analyze_audio task (docs/listen-api.md), in the same worker as the lyrics and melodies. WAV files
-// go to the engine as their bytes (it reads RIFF/RF64 itself); other formats are decoded here, on the
-// main thread, with WebAudio (decodeAudioFile) and sent as float PCM. Nothing is uploaded: the page's
-// CSP allows no other origin. The page shows what the engine answers (key, tempo, loudness, the
-// pictures, segments, evidence, warnings, what is not available yet) and invents nothing.
+// go to the engine as their File (the API reads the bytes; it may slice long files); other formats are
+// decoded here, on the main thread, with WebAudio (decodeAudioFile) and sent as float PCM. Nothing is
+// uploaded: the page's CSP allows no other origin. The page shows what the engine answers (key, tempo,
+// loudness, style, mood and instruments when the engine gives them, the pictures, segments, evidence,
+// warnings, what is not available yet) and invents nothing.
+// The library of analysed files lives in this origin's IndexedDB (web/library.mjs), or in memory
+// where IndexedDB is unavailable (the page says so).
 import { decodeAudioFile } from './src/index.mjs';
+import {
+  openLibrary, memoryLibrary, makeEntry, fileKey, engineProfile, widenProfile, staleReason,
+} from './library.mjs';
+
+export { memoryLibrary };
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, cls, text) => {
@@ -13,32 +21,13 @@ const el = (tag, cls, text) => {
   if (text !== undefined) e.textContent = text;
   return e;
 };
-
-// ------------------------------------------------------------------------------------ library
-
-/**
- * The analysed files of this session. Every method is async so that an IndexedDB store with the
- * same interface (add, all, get, remove, clear; entries are plain, structured-clonable objects) can
- * replace this one later without touching the tab.
- */
-export function memoryLibrary() {
-  const entries = new Map();
-  return {
-    async add(entry) { entries.set(entry.id, entry); return entry; },
-    async all() { return [...entries.values()].sort((a, b) => a.addedAt - b.addedAt); },
-    async get(id) { return entries.get(id) ?? null; },
-    async remove(id) { entries.delete(id); },
-    async clear() { entries.clear(); },
-  };
-}
-
-/** A library entry: what the list shows, plus the engine's whole response (no audio is kept). */
-const libraryEntry = (id, file, result, addedAt = Date.now()) => ({
-  id, addedAt, name: file.name, size: file.size, lastModified: file.lastModified,
-  key: result.key?.name ?? null, bpm: result.tempo?.bpm ?? null,
-  lufs: result.loudness?.integrated_lufs ?? null, duration: result.duration ?? null,
-  embedding: Array.isArray(result.embedding) ? [...result.embedding] : null, result,
-});
+const SVG = 'http://www.w3.org/2000/svg';
+const svg = (tag, attrs = {}, text) => {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = text;
+  return e;
+};
 
 /** How many similar files a card lists. */
 const SIMILAR_COUNT = 3;
@@ -56,6 +45,37 @@ function clock(seconds) {
 const kb = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1e3))} kB`);
 const PITCHES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
 const UNAVAILABLE = { style: '风格 Style', mood: '情绪 Mood', instruments: '乐器 Instruments' };
+
+const signed = (x, digits = 2) => (x == null || !Number.isFinite(Number(x)) ? '—' : `${Number(x) > 0 ? '+' : Number(x) < 0 ? '−' : '±'}${Math.abs(Number(x)).toFixed(digits)}`);
+const when = (ms) => (ms ? new Date(ms).toLocaleString() : '—');
+
+// Names of the engine's labels (docs/audio-data.md): the engine's own label is always shown too.
+const norm = (label) => String(label ?? '').toLowerCase().replace(/[\s/-]+/g, '_');
+const STYLE_ZH = {
+  rock: '摇滚', pop_ballad: '流行抒情', swing_jazz: '摇摆爵士', bossa_latin: '波萨/拉丁', waltz: '华尔兹',
+  country: '乡村', blues: '布鲁斯', march: '进行曲', electronic_dance: '电子舞曲', folk: '民谣',
+};
+const MOOD_ZH = { happy: '快乐', calm: '平静', sad: '悲伤', tense: '紧张' };
+const FAMILY_ZH = {
+  piano: '钢琴', chromatic_percussion: '有音高打击乐', organ: '风琴', guitar: '吉他', bass: '贝斯', strings: '弦乐',
+  ensemble: '合奏', brass: '铜管', reed: '簧管', pipe: '笛类', synth_lead: '合成主音', synth_pad: '合成铺底',
+  synth_effects: '合成音效', ethnic: '民族乐器', percussive: '打击乐', sound_effects: '音效', drums: '鼓', voice: '人声', none: '无',
+};
+/** "摇滚 rock": the Chinese name where there is one, then the engine's label (underscores as spaces). */
+const labelText = (names, label) => {
+  if (label == null || label === '') return '—';
+  const zh = names[norm(label)];
+  const en = String(label).replace(/_/g, ' ');
+  return zh ? `${zh} ${en}` : en;
+};
+/** A stable colour class (l-sc-0..9) for a style label: the 10 known classes first, others hashed. */
+const STYLE_ORDER = Object.keys(STYLE_ZH);
+function styleClass(label) {
+  const k = norm(label);
+  let i = STYLE_ORDER.indexOf(k);
+  if (i < 0) { i = 0; for (const ch of k) i = (i * 31 + ch.charCodeAt(0)) >>> 0; i %= 10; }
+  return `l-sc-${i}`;
+}
 
 const isWav = (file) => /\.(wav|wave)$/i.test(file.name || '') || /^audio\/(x-|vnd\.)?wave?$/i.test(file.type || '');
 
@@ -91,57 +111,156 @@ export function drawPicture(canvas, pic) {
 
 // ------------------------------------------------------------------------------------ the tab
 
+/** 6 s of a C major chord over clicks: what the engine is asked once, to learn what it produces. */
+function probeAudio() {
+  const rate = 22050, n = rate * 6, x = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = i / rate;
+    x[i] = 0.12 * (Math.sin(2 * Math.PI * 261.63 * t) + Math.sin(2 * Math.PI * 329.63 * t) + Math.sin(2 * Math.PI * 392 * t))
+      + (i % (rate / 2) < 220 ? 0.4 * Math.sin(2 * Math.PI * 1000 * t) * (1 - (i % (rate / 2)) / 220) : 0);
+  }
+  return { channels: [x], sampleRate: rate };
+}
+
 /**
- * Wires the Listen tab. library: the store of analysed files (memoryLibrary() unless given).
- * Returns {setEngine(engine, buildText), setFailed(text), onTab(name)}.
+ * Wires the Listen tab. library: the store of analysed files (by default the IndexedDB one from
+ * openLibrary(), or memory where IndexedDB is unavailable).
+ * Returns {setEngine(engine, buildText), setFailed(text), onTab(name), ready (a promise)}.
  */
-export function setupListen({ library = memoryLibrary() } = {}) {
+export function setupListen({ library: store = null } = {}) {
   const statusEl = $('l-status'), errorEl = $('l-error'), input = $('l-files'), drop = $('l-drop');
-  const results = $('l-results');
-  let engine = null, buildText = '', failed = false, running = false, ops = 0, nextId = 1;
-  const queue = []; // {id, file, card}
+  const results = $('l-results'), storageEl = $('l-storage');
+  let library = store, engine = null, buildText = '', failed = false, running = false, ops = 0, nextId = 1;
+  let profile = null; // what the current engine produces (engineProfile): known after the probe
+  let profileKnown, profileDone;
+  const profileReady = new Promise((resolve) => { profileDone = resolve; });
+  const queue = []; // {id, file, key, card, replaces}
+  let current = null; // the job being analysed
+  const body = document.body.dataset;
 
   const setStatus = (t) => { statusEl.textContent = t; };
+  const errText = (err) => `${err?.code ? `[${err.code}] ` : ''}${err?.message || err}`;
   const showError = (err) => {
-    errorEl.textContent = `出错了 Error: ${err?.code ? `[${err.code}] ` : ''}${err?.message || err}`;
+    errorEl.textContent = `出错了 Error: ${errText(err)}`;
     errorEl.hidden = false;
   };
+  const showStorage = (kind, reason) => {
+    if (!storageEl) return;
+    storageEl.classList.toggle('warn', kind !== 'indexeddb');
+    storageEl.textContent = kind === 'indexeddb'
+      ? '音乐库保存在此浏览器中（IndexedDB），不会上传 · The library is kept in this browser (IndexedDB); nothing is uploaded.'
+      : `⚠ 音乐库只在内存中，离开页面即丢失 · The library is kept in memory only and is lost when you leave the page${reason ? `: ${reason}` : ''}.`;
+    storageEl.hidden = false;
+    body.listenLibrary = kind;
+  };
 
+  // Open the library, then draw a card for every stored file (newest on top). Never rejects.
+  const ready = (async () => {
+    if (!library) {
+      const opened = await openLibrary({ onFallback: (reason) => showStorage('memory', reason) });
+      library = opened.library;
+      showStorage(library.kind, opened.reason);
+    } else {
+      showStorage(library.kind || 'memory', library.kind === 'indexeddb' ? null : '');
+    }
+    let entries = [];
+    try { entries = await library.all(); } catch (err) { showError(err); }
+    for (const e of entries) {
+      const n = /^l-(\d+)$/.exec(e.id)?.[1];
+      if (n) nextId = Math.max(nextId, Number(n) + 1);
+    }
+    for (const e of entries) {
+      const card = resultCard(e.id, e);
+      results.prepend(card.root);
+      let pictures = null;
+      try { pictures = await library.pictures(e.id); } catch { /* drawn without */ }
+      try { card.restore(e, pictures); } catch (err) { card.fail(err); } // a damaged record: its card says so
+    }
+    await renderLibrary();
+  })().catch(showError).finally(() => { body.listenReady = 'true'; });
+
+  /**
+   * What this engine produces (embedding length; style, mood, instruments once it has them), from
+   * one small analysis at start: entries made by an older engine are told apart with it.
+   */
+  async function probe() {
+    try {
+      const res = await engine.analyzeAudio(probeAudio(), { pictures: false, name: 'tunesmith-probe' });
+      profile = engineProfile(engine.info, res);
+    } catch {
+      profile = engineProfile(engine.info, null); // unknown: entries are still compared only with equal lengths
+    }
+    profileKnown = true;
+    body.listenProfile = JSON.stringify(profile);
+    profileDone();
+  }
+
+  // Files are taken in order, each after the library is open and the previous drop is queued.
+  let intake = Promise.resolve();
   function addFiles(files) {
     const list = [...files].filter((f) => f && typeof f.arrayBuffer === 'function');
     if (!list.length) return;
     errorEl.hidden = true;
+    intake = intake.then(() => enqueue(list)).catch(showError);
+  }
+
+  async function enqueue(list) {
+    await ready;
     for (const file of list) {
-      const id = `l-${nextId++}`;
+      const key = fileKey(file);
+      if (current?.key === key || queue.some((j) => j.key === key)) {
+        setStatus(`已在队列中 Already being analysed: ${file.name}`);
+        body.listenOps = String(++ops);
+        continue;
+      }
+      const existing = await library.findByFile(key);
+      if (existing && !failed && !profileKnown) await profileReady; // is it current? the probe tells
+      if (existing && !staleReason(existing, profile) && await library.pictures(existing.id).catch(() => null)) {
+        // The same file again: no second entry, no second analysis; its card is shown. (One whose
+        // pictures were not kept is analysed again in place, to show them.)
+        setStatus(`已在音乐库中 Already in your library: ${file.name} (分析于 analysed ${when(existing.analysedAt)})`);
+        focusCard(existing.id, true);
+        body.listenOps = String(++ops);
+        continue;
+      }
+      // New, or out of date: analysed (again); an entry keeps its id and place in the list.
+      if (!existing && library.maxSerial) nextId = Math.max(nextId, 1 + await library.maxSerial()); // another tab may have added some
+      const id = existing ? existing.id : `l-${nextId++}`;
+      $(id)?.remove();
       const card = resultCard(id, file);
       results.prepend(card.root);
-      queue.push({ id, file, card });
+      queue.push({ id, file, key, card, replaces: existing || null });
     }
     pump();
   }
 
   /** Analyses the queued files one at a time (the engine's worker does one request at a time anyway). */
   async function pump() {
+    if (!queue.length) return; // (a drop of files already in the library leaves its message)
     if (running || !engine) {
       if (!engine && !failed && queue.length) setStatus(`等待引擎 Waiting for the engine… (${queue.length})`);
       return;
     }
     running = true;
-    document.body.dataset.listenBusy = 'true';
+    body.listenBusy = 'true';
     try {
+      await profileReady;
       while (queue.length) {
         const job = queue.shift();
+        current = job;
         setStatus(`正在分析 Analysing ${job.file.name}${queue.length ? ` (+${queue.length})` : ''} · ${buildText}`);
         await analyse(job);
+        current = null;
       }
       setStatus(`就绪 Ready · ${buildText}`);
     } finally {
       running = false;
-      document.body.dataset.listenBusy = 'false';
+      current = null;
+      body.listenBusy = 'false';
     }
   }
 
-  async function analyse({ id, file, card }) {
+  async function analyse({ id, file, card, replaces }) {
     const t0 = performance.now();
     const onProgress = (ev) => card.progress(Number(ev.fraction), '分析 Analysing');
     const fields = { name: file.name, onProgress };
@@ -150,7 +269,8 @@ export function setupListen({ library = memoryLibrary() } = {}) {
       if (isWav(file)) {
         card.progress(0, '分析 Analysing');
         try {
-          result = await engine.analyzeAudio(file, fields); // the bytes as they are: the engine reads WAV
+          // The File itself: the API reads (or slices) its bytes; the engine reads WAV.
+          result = await engine.analyzeAudio(file, fields);
         } catch (err) {
           if (err?.code !== 'invalid_audio') throw err;
           // A WAV the engine cannot read (e.g. a compressed codec): the browser may decode it.
@@ -167,40 +287,70 @@ export function setupListen({ library = memoryLibrary() } = {}) {
         result = await engine.analyzeAudio(decoded, fields);
       }
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
-      card.show(result, secs);
-      await library.add(libraryEntry(id, file, result));
+      profile = widenProfile(profile, result); // this engine's own answer
+      const entry = makeEntry({ id, file, result, engine: profile, addedAt: replaces?.addedAt ?? Date.now() });
+      card.show(result, entry, `完成 Done in ${secs} s`);
+      try {
+        await library.add(entry, result.pictures);
+      } catch (err) {
+        showError(err);
+      }
       await renderLibrary();
       await refreshSimilar(); // every card's list: the new file may be among the most similar
     } catch (err) {
       card.fail(err);
     } finally {
-      document.body.dataset.listenOps = String(++ops);
+      body.listenOps = String(++ops);
     }
   }
 
-  /** Scrolls to a file's card and focuses it. */
-  function focusCard(cardId) {
+  /** Scrolls to a file's card and focuses it (flash: mark it briefly, for a file dropped again). */
+  function focusCard(cardId, flash = false) {
     const card = $(cardId);
     card?.scrollIntoView({ block: 'start' });
     card?.focus({ preventScroll: true });
+    if (card && flash) {
+      card.classList.add('l-flash');
+      setTimeout(() => card.classList.remove('l-flash'), 1600);
+    }
   }
+
+  /** Out-of-date entries (their cards and rows say so); null reasons for current ones. */
+  const staleOf = (entries) => new Map(entries.map((e) => [e.id, staleReason(e, profile)]));
 
   /**
    * Every analysed card's "similar in your library" list: the engine's similar_tracks task with the
    * card's embedding against the other files' embeddings (docs/listen-api.md "Similar tracks").
-   * Shown only when the library holds 2+ files with embeddings; a failure is said in the list, it
-   * never fails the card.
+   * Only current entries with embeddings of the same length are compared (an older engine's
+   * embedding is not comparable: its card asks for the file again). Shown when there is another
+   * such file; a failure is said in the list, it never fails the card. Runs one at a time.
    */
-  async function refreshSimilar() {
-    if (!engine) return;
-    let entries;
-    try { entries = (await library.all()).filter((e) => Array.isArray(e.embedding) && e.embedding.length); } catch { return; }
-    for (const entry of entries) {
+  let similarChain = Promise.resolve();
+  function refreshSimilar() {
+    similarChain = similarChain.then(similarNow).catch(() => {}).then(() => {
+      body.listenSimilar = String(Number(body.listenSimilar || 0) + 1);
+    });
+    return similarChain;
+  }
+  async function similarNow() {
+    if (!engine || !profileKnown) return;
+    let all;
+    try { all = await library.all(); } catch { return; }
+    const stale = staleOf(all);
+    const usable = all.filter((e) => !stale.get(e.id) && Array.isArray(e.embedding) && e.embedding.length);
+    for (const entry of all) {
       const box = $(`${entry.id}-similar`);
       if (!box) continue;
       const list = box.querySelector('ol'), note = box.querySelector('.l-similar-note');
-      const others = entries.filter((e) => e.id !== entry.id);
-      if (!others.length) { box.hidden = true; list.replaceChildren(); continue; }
+      if (stale.get(entry.id)) {
+        list.replaceChildren();
+        note.textContent = '需要重新分析后才能比较：再次拖入此文件 · Drop this file again to re-analyse it before it is compared';
+        note.hidden = false;
+        box.hidden = usable.length === 0;
+        continue;
+      }
+      const others = usable.filter((e) => e.id !== entry.id && e.embedding.length === entry.embedding?.length);
+      if (!others.length) { box.hidden = true; list.replaceChildren(); note.hidden = true; continue; }
       try {
         const res = await engine.request({
           task: 'similar_tracks', query: entry.embedding,
@@ -224,7 +374,7 @@ export function setupListen({ library = memoryLibrary() } = {}) {
         note.hidden = !!list.childElementCount;
       } catch (err) {
         list.replaceChildren();
-        note.textContent = `出错了 Error: ${err?.code ? `[${err.code}] ` : ''}${err?.message || err}`;
+        note.textContent = `出错了 Error: ${errText(err)}`;
         note.hidden = false;
       }
       box.hidden = false;
@@ -233,22 +383,87 @@ export function setupListen({ library = memoryLibrary() } = {}) {
 
   async function renderLibrary() {
     const entries = await library.all();
-    const body = $('l-library-rows');
-    body.replaceChildren();
+    const stale = staleOf(entries);
+    const rows = $('l-library-rows');
+    const focusedRemove = document.activeElement?.closest?.('#l-library-rows') ? document.activeElement.dataset.id : null;
+    rows.replaceChildren();
     for (const e of entries) {
+      const s = e.summary || {};
       const tr = el('tr');
+      tr.dataset.id = e.id;
       const name = el('td');
       const link = el('a', null, e.name);
       link.href = `#${e.id}`;
       link.addEventListener('click', (ev) => { ev.preventDefault(); focusCard(e.id); });
       name.append(link);
-      tr.append(name, el('td', null, e.key ?? '—'), el('td', 'n', e.bpm == null ? '—' : num(e.bpm)),
-        el('td', 'n', e.lufs == null ? '—' : `${num(e.lufs)} LUFS`), el('td', 'n', clock(e.duration)));
-      body.append(tr);
+      const styleCell = el('td', 'l-col-style', s.style ? labelText(STYLE_ZH, s.style) : '—');
+      const act = el('td', 'l-actions');
+      const why = stale.get(e.id);
+      if (why) {
+        tr.classList.add('stale');
+        const badge = el('span', 'l-badge', '需重新分析 re-analyse');
+        badge.title = why;
+        act.append(badge, ' ');
+      }
+      const rm = el('button', 'l-small l-remove', '移除 ');
+      rm.append(el('span', 'l-en', 'Remove'));
+      rm.type = 'button';
+      rm.dataset.id = e.id;
+      rm.setAttribute('aria-label', `移除 Remove ${e.name}`);
+      rm.addEventListener('click', () => removeEntry(e.id));
+      act.append(rm);
+      tr.append(name, el('td', null, s.key ?? '—'), el('td', 'n', s.bpm == null ? '—' : num(s.bpm)),
+        el('td', 'n l-col-lufs', s.lufs == null ? '—' : `${num(s.lufs)} LUFS`), el('td', 'n l-col-len', clock(s.duration)), styleCell, act);
+      rows.append(tr);
+      $(e.id)?.querySelector('.l-stale')?.replaceWith(staleNote(e.id, why));
     }
     $('l-library').hidden = entries.length === 0;
     $('l-library-count').textContent = `(${entries.length})`;
+    if (focusedRemove) rows.querySelector(`button[data-id="${CSS.escape(focusedRemove)}"]`)?.focus();
   }
+
+  /** Removes a file from the library (and its card); focus moves to the next row's Remove, or on. */
+  async function removeEntry(id) {
+    const rows = [...$('l-library-rows').rows];
+    const at = rows.findIndex((r) => r.dataset.id === id);
+    const entry = await library.get(id);
+    await library.remove(id);
+    $(id)?.remove();
+    await renderLibrary();
+    const left = [...$('l-library-rows').rows];
+    const next = left[Math.min(at, left.length - 1)];
+    (next?.querySelector('button.l-remove') || input).focus();
+    setStatus(`已移除 Removed ${entry?.name ?? id}`);
+    await refreshSimilar();
+  }
+
+  // Clear the library: asks first (in the page, focus on Cancel), then removes every entry and card.
+  const clearBtn = $('l-clear'), confirmBox = $('l-clear-confirm');
+  const closeConfirm = (focus = true) => {
+    confirmBox.hidden = true;
+    clearBtn.setAttribute('aria-expanded', 'false');
+    if (focus) clearBtn.focus();
+  };
+  clearBtn?.addEventListener('click', async () => {
+    const n = (await library.all()).length;
+    $('l-clear-q').textContent = `从此浏览器删除全部 ${n} 个文件的分析结果？ Remove all ${n} files from this browser's library?`;
+    confirmBox.hidden = false;
+    clearBtn.setAttribute('aria-expanded', 'true');
+    $('l-clear-no').focus();
+  });
+  $('l-clear-no')?.addEventListener('click', () => closeConfirm());
+  confirmBox?.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.preventDefault(); closeConfirm(); } });
+  $('l-clear-yes')?.addEventListener('click', async () => {
+    const ids = (await library.all()).map((e) => e.id);
+    await library.clear();
+    for (const id of ids) $(id)?.remove();
+    for (const c of results.querySelectorAll('.l-result.failed')) c.remove();
+    closeConfirm(false);
+    await renderLibrary();
+    input.focus();
+    setStatus(`音乐库已清空 Library cleared (${ids.length})`);
+    await refreshSimilar();
+  });
 
   // Drop zone: the whole zone takes drops; the file input inside it is the keyboard path.
   const over = (on) => (e) => { e.preventDefault(); drop.classList.toggle('over', on); };
@@ -270,17 +485,32 @@ export function setupListen({ library = memoryLibrary() } = {}) {
     setEngine(e, text) {
       engine = e; buildText = text;
       setStatus(`就绪 Ready · ${buildText}`);
+      probe().then(async () => {
+        await ready;
+        await renderLibrary(); // out-of-date entries are known now
+        await refreshSimilar();
+      });
       pump();
     },
-    setFailed(text) { failed = true; setStatus(text); },
+    setFailed(text) { failed = true; profileKnown = true; profileDone(); setStatus(text); },
     onTab() {},
-    library,
+    ready,
+    get library() { return library; },
   };
+}
+
+/** The note on a card whose entry is out of date (hidden when it is current). */
+function staleNote(id, reason) {
+  const p = el('p', 'l-stale');
+  p.id = `${id}-stale`;
+  p.hidden = !reason;
+  if (reason) p.textContent = `⟳ 此结果来自旧版引擎，请再次拖入此文件以重新分析 · This result is out of date (${reason}): drop the file again to re-analyse it.`;
+  return p;
 }
 
 // ------------------------------------------------------------------------------------ one file
 
-/** The card of one file: its progress while it is analysed, then its results. */
+/** The card of one file: its progress while it is analysed, then its results. file: {name, size}. */
 function resultCard(id, file) {
   const root = el('article', 'l-result');
   root.id = id;
@@ -300,6 +530,26 @@ function resultCard(id, file) {
   root.append(h, bar, state, body);
   root.setAttribute('aria-busy', 'true');
 
+  const fill = (res, stateText, { storedPictures = false } = {}) => {
+    bar.value = 1;
+    bar.hidden = true;
+    root.setAttribute('aria-busy', 'false');
+    state.textContent = stateText;
+    meta.textContent = ` ${clock(res.duration)} · ${res.sample_rate} Hz · ${res.channels === 1 ? '单声道 mono' : res.channels === 2 ? '立体声 stereo' : `${res.channels} 声道 channels`} · ${kb(file.size)}`;
+    body.replaceChildren(staleNote(id, null), ...renderResult(id, res, { storedPictures }));
+    // Filled by refreshSimilar once the library holds another file.
+    const similar = el('section', 'l-similar');
+    similar.id = `${id}-similar`;
+    similar.hidden = true;
+    const sh = el('h4', null, '相似 · Similar in your library');
+    sh.id = `${id}-similar-h`;
+    similar.setAttribute('aria-labelledby', sh.id);
+    const note = el('p', 'l-similar-note');
+    note.hidden = true;
+    similar.append(sh, el('ol', 'l-similar-list'), note);
+    body.append(similar);
+  };
+
   return {
     root,
     progress(fraction, label) {
@@ -307,24 +557,13 @@ function resultCard(id, file) {
       bar.value = Math.max(0, Math.min(1, fraction));
       state.textContent = `${label}… ${Math.round(100 * bar.value)}%`;
     },
-    show(res, secs) {
-      bar.value = 1;
-      bar.hidden = true;
-      root.setAttribute('aria-busy', 'false');
-      state.textContent = `完成 Done in ${secs} s`;
-      meta.textContent = ` ${clock(res.duration)} · ${res.sample_rate} Hz · ${res.channels === 1 ? '单声道 mono' : res.channels === 2 ? '立体声 stereo' : `${res.channels} 声道 channels`} · ${kb(file.size)}`;
-      body.replaceChildren(...renderResult(id, res));
-      // Filled by refreshSimilar once the library holds another file.
-      const similar = el('section', 'l-similar');
-      similar.id = `${id}-similar`;
-      similar.hidden = true;
-      const sh = el('h4', null, '相似 · Similar in your library');
-      sh.id = `${id}-similar-h`;
-      similar.setAttribute('aria-labelledby', sh.id);
-      const note = el('p', 'l-similar-note');
-      note.hidden = true;
-      similar.append(sh, el('ol', 'l-similar-list'), note);
-      body.append(similar);
+    /** A fresh result (res: the engine's whole response). */
+    show(res, entry, stateText) { fill(res, stateText); },
+    /** A stored entry (its result has no pictures; pictures: the stored ones or null). */
+    restore(entry, pictures) {
+      const res = { ...entry.result, embedding: entry.embedding, ...(pictures ? { pictures } : {}) };
+      fill(res, `来自音乐库 From your library · 分析于 analysed ${when(entry.analysedAt)}`, { storedPictures: true });
+      root.classList.add('stored');
     },
     fail(err) {
       bar.hidden = true;
@@ -357,8 +596,14 @@ function fact(cls, title, main, ...rest) {
   return box;
 }
 
-/** The elements showing one response. */
-function renderResult(id, res) {
+/** A field the engine gave: an object, not listed under `unavailable` (a reason there wins). */
+const given = (res, f) => !!res?.[f] && typeof res[f] === 'object' && !(f in (res.unavailable || {}));
+
+/**
+ * The elements showing one response. storedPictures: res comes from the library (its pictures may
+ * not have been kept).
+ */
+export function renderResult(id, res, { storedPictures = false } = {}) {
   const out = [];
   const key = res.key, tempo = res.tempo, loud = res.loudness;
 
@@ -379,6 +624,10 @@ function renderResult(id, res) {
     el('small', null, ` ${res.sample_rate} Hz · ${res.channels} 声道 ch${src.encoding ? ` · ${[src.container, src.encoding].filter(Boolean).join(' ')}` : ''}`)));
   out.push(dl);
 
+  // Style, instruments and mood, when the engine gives them (else their reasons, below).
+  const desc = describe(id, res);
+  if (desc) out.push(desc);
+
   // Pictures and, under them on the same time axis, the segments and beats.
   const pics = el('div', 'l-pictures');
   const picture = (name, pic, title, desc) => {
@@ -395,7 +644,10 @@ function renderResult(id, res) {
   };
   if (res.pictures?.chroma) pics.append(picture('chroma', res.pictures.chroma, '色度图 Chromagram', '12 个音级，C 在下 · 12 pitch classes, C at the bottom'));
   if (res.pictures?.mel) pics.append(picture('mel', res.pictures.mel, '梅尔频谱 Mel spectrogram', `${res.pictures.mel.rows} 个频带，低频在下 · ${res.pictures.mel.rows} bands, low at the bottom`));
-  if (res.segments?.length && res.duration > 0) pics.append(timeline(res));
+  if (storedPictures && !res.pictures?.chroma && !res.pictures?.mel) {
+    pics.append(el('p', 'l-note', '图片未保存：再次拖入此文件即可查看 · The pictures were not kept: drop the file again to see them.'));
+  }
+  if (res.segments?.length && res.duration > 0) pics.append(timeline(id, res));
   if (pics.childElementCount) out.push(pics);
 
   // Evidence.
@@ -447,6 +699,12 @@ function renderResult(id, res) {
     ev.append(table);
   }
   if (loud?.method) ev.append(el('h4', null, '响度 Loudness'), el('p', 'l-method', `${loud.method} · momentary max ${num(loud.momentary_max_lufs)} LUFS · sample peak ${num(loud.sample_peak_dbfs, 2)} dBFS`));
+  if (given(res, 'style')) ev.append(el('section', 'l-ev-style'));
+  if (given(res, 'instruments')) ev.append(el('section', 'l-ev-instruments'));
+  if (given(res, 'mood')) ev.append(el('section', 'l-ev-mood'));
+  ev.querySelector('.l-ev-style')?.append(...styleEvidence(id, res.style, res.duration));
+  ev.querySelector('.l-ev-instruments')?.append(...instrumentsEvidence(res.instruments));
+  ev.querySelector('.l-ev-mood')?.append(...moodEvidence(res.mood));
   out.push(ev);
 
   // Warnings, and what the engine cannot tell yet (its reasons, no guesses).
@@ -463,7 +721,7 @@ function renderResult(id, res) {
   const missing = Object.keys(un).sort((x, y) => (order.indexOf(x) + 1 || 99) - (order.indexOf(y) + 1 || 99));
   if (missing.length) {
     const p = el('div', 'l-unavailable');
-    p.append(el('p', null, `${['style', 'mood', 'instruments'].filter((k) => k in un).map((k) => UNAVAILABLE[k]).join('、')} · 暂不可用 not available yet`));
+    p.append(el('p', null, `${missing.map((k) => UNAVAILABLE[k] || k).join('、')} · 暂不可用 not available yet`));
     const ul = el('ul');
     for (const k of missing) ul.append(el('li', null, `${UNAVAILABLE[k] || k}: ${un[k]}`));
     p.append(ul);
@@ -472,31 +730,308 @@ function renderResult(id, res) {
   return out;
 }
 
-/** Segments (key label, loudness as a bar's height) and beat ticks on the file's time axis. */
-function timeline(res) {
+// ------------------------------------------------------------------------------------ style, instruments, mood
+
+/** Bars for [{label, p}] (the `count` likeliest), each with its name and percentage as text. */
+function probBars(list, names, { count = 5, label, colour = false } = {}) {
+  const ol = el('ol', 'l-probs');
+  ol.setAttribute('aria-label', label);
+  const items = [...(list || [])].filter((x) => x && x.label != null).sort((a, b) => (Number(b.p) || 0) - (Number(a.p) || 0)).slice(0, count);
+  for (const it of items) {
+    const li = el('li', 'l-prob');
+    const track = el('span', 'l-prob-bar');
+    track.setAttribute('aria-hidden', 'true');
+    const bar = el('span', `fill${colour ? ` ${styleClass(it.label)}` : ''}`);
+    bar.style.width = `${100 * Math.max(0, Math.min(1, Number(it.p) || 0))}%`;
+    track.append(bar);
+    li.append(el('span', 'l-prob-label', labelText(names, it.label)), track, el('span', 'l-prob-p', pct(it.p)));
+    ol.append(li);
+  }
+  return ol;
+}
+
+function panel(id, cls, title) {
+  const sec = el('section', `l-panel ${cls}`);
+  const h = el('h4', null, title);
+  h.id = `${id}-${cls}-h`;
+  sec.setAttribute('aria-labelledby', h.id);
+  sec.append(h);
+  return sec;
+}
+
+/** The label, a confidence bar and its percentage. */
+function mainLine(names, label, confidence, what, prefix = null) {
+  const p = el('p', 'l-main');
+  if (prefix) p.append(el('span', 'l-k', prefix));
+  p.append(el('strong', 'l-value', label == null ? '无 none' : labelText(names, label)));
+  if (confidence != null) p.append(meter(confidence, `${what} confidence`), el('small', null, ` 置信 confidence ${pct(confidence)}`));
+  return p;
+}
+
+/** Style, instruments and mood side by side (one column on a phone); null when the engine gave none. */
+function describe(id, res) {
+  const parts = [];
+  if (given(res, 'style')) {
+    const st = res.style;
+    const sec = panel(id, 'l-style', '风格 Style');
+    sec.append(mainLine(STYLE_ZH, st.label, st.confidence, '风格 Style'));
+    if (st.probabilities?.length) sec.append(probBars(st.probabilities, STYLE_ZH, { count: 5, label: '最可能的风格 Most likely styles', colour: true }));
+    parts.push(sec);
+  }
+  if (given(res, 'instruments')) {
+    const ins = res.instruments;
+    const sec = panel(id, 'l-instruments', '乐器 Instruments');
+    if (ins.lead !== undefined) { // null: no lead instrument
+      const line = mainLine(FAMILY_ZH, ins.lead?.label ?? null, ins.lead?.confidence, '主奏 Lead', '主奏 Lead ');
+      line.classList.add('l-lead');
+      sec.append(line);
+    }
+    if (Array.isArray(ins.families)) {
+      const present = ins.families.filter((f) => f?.present).sort((a, b) => (Number(b.p) || 0) - (Number(a.p) || 0));
+      const h = el('p', 'l-sub', '听到的乐器族 Families heard');
+      h.id = `${id}-families-h`;
+      const ul = el('ul', 'l-families');
+      ul.setAttribute('aria-labelledby', h.id);
+      for (const f of present) {
+        const li = el('li', 'l-family', labelText(FAMILY_ZH, f.label));
+        li.append(el('small', null, ` ${pct(f.p)}`));
+        ul.append(li);
+      }
+      if (!present.length) ul.append(el('li', 'l-family none', '未检出 none detected'));
+      sec.append(h, ul);
+    }
+    parts.push(sec);
+  }
+  if (given(res, 'mood')) {
+    const mood = res.mood;
+    const sec = panel(id, 'l-mood', '情绪 Mood');
+    sec.append(mainLine(MOOD_ZH, mood.label, mood.confidence, '情绪 Mood'));
+    const row = el('div', 'l-mood-body');
+    if (mood.valence != null && mood.arousal != null) row.append(moodPlane(id, mood, res.segments));
+    if (mood.probabilities?.length) row.append(probBars(mood.probabilities, MOOD_ZH, { count: 4, label: '情绪概率 Mood probabilities' }));
+    sec.append(row);
+    if (mood.evidence?.method) sec.append(el('p', 'l-method', `方法 Method: ${mood.evidence.method}`));
+    parts.push(sec);
+  }
+  if (!parts.length) return null;
+  const box = el('div', 'l-describe');
+  box.append(...parts);
+  return box;
+}
+
+/**
+ * Valence (x) and arousal (y) on a small plane, centre neutral; range: mood.range or [-1, 1]. The
+ * segments' moods are small dots joined in time order. The text alternative is the SVG's title,
+ * and the numbers are in the caption.
+ */
+function moodPlane(id, mood, segments) {
+  const r = Array.isArray(mood.range) && mood.range.length === 2 && Number(mood.range[1]) > Number(mood.range[0]) ? mood.range.map(Number) : [-1, 1];
+  const [lo, hi] = r, S = 120, P = 11, W = S - 2 * P;
+  const clamp = (v) => Math.max(lo, Math.min(hi, Number(v)));
+  const x = (v) => (P + (W * (clamp(v) - lo)) / (hi - lo)).toFixed(1);
+  const y = (a) => (P + W * (1 - (clamp(a) - lo) / (hi - lo))).toFixed(1);
+  const fig = el('figure', 'l-plane');
+  const s = svg('svg', { viewBox: `0 0 ${S} ${S}`, role: 'img', 'aria-labelledby': `${id}-plane-t` });
+  s.append(svg('title', { id: `${id}-plane-t` }, `效价-唤醒平面 Valence–arousal plane: ${mood.label ?? '—'}, 效价 valence ${signed(mood.valence)}, 唤醒 arousal ${signed(mood.arousal)}`));
+  const mid = (lo + hi) / 2;
+  s.append(svg('rect', { x: P, y: P, width: W, height: W, class: 'l-plane-bg' }),
+    svg('line', { x1: x(mid), y1: P, x2: x(mid), y2: P + W, class: 'l-plane-axis' }),
+    svg('line', { x1: P, y1: y(mid), x2: P + W, y2: y(mid), class: 'l-plane-axis' }));
+  // The quadrants' names, where the engine's classes are the usual four (Russell's circumplex).
+  const known = new Set([mood.label, ...(mood.probabilities || []).map((q) => q?.label)].map(norm));
+  const chosen = norm(mood.label);
+  for (const [q, qx, qy, anchor] of [['tense', P + 3, P + 9, 'start'], ['happy', P + W - 3, P + 9, 'end'], ['sad', P + 3, P + W - 3, 'start'], ['calm', P + W - 3, P + W - 3, 'end']]) {
+    if (known.has(q)) s.append(svg('text', { x: qx, y: qy, 'text-anchor': anchor, class: `l-plane-q${q === chosen ? ' on' : ''}` }, q));
+  }
+  const segs = (segments || []).filter((g) => g?.mood && Number.isFinite(Number(g.mood.valence)) && Number.isFinite(Number(g.mood.arousal)));
+  if (segs.length > 1) s.append(svg('polyline', { points: segs.map((g) => `${x(g.mood.valence)},${y(g.mood.arousal)}`).join(' '), class: 'l-plane-path' }));
+  for (const g of segs) s.append(svg('circle', { cx: x(g.mood.valence), cy: y(g.mood.arousal), r: 1.7, class: 'l-plane-seg' }));
+  s.append(svg('circle', { cx: x(mood.valence), cy: y(mood.arousal), r: 4.5, class: 'l-plane-dot' }),
+    svg('text', { x: P + W, y: S - 2, 'text-anchor': 'end', class: 'l-plane-lab' }, 'valence →'),
+    svg('text', { x: P, y: P - 3, class: 'l-plane-lab' }, '↑ arousal'));
+  const cap = el('figcaption');
+  cap.append(el('span', null, `效价 valence ${signed(mood.valence)}`), el('span', null, `唤醒 arousal ${signed(mood.arousal)}`));
+  fig.append(s, cap);
+  return fig;
+}
+
+const notes = (list) => {
+  if (!Array.isArray(list) || !list.length) return [];
+  const ul = el('ul', 'l-notes');
+  for (const n of list) ul.append(el('li', null, typeof n === 'string' ? n : JSON.stringify(n)));
+  return [ul];
+};
+
+const valueText = (v) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v == null ? '—' : String(v));
+
+function styleEvidence(id, st, duration) {
+  const e = st.evidence || {};
+  const out = [el('h4', null, '风格 Style')];
+  if (e.method) out.push(el('p', 'l-method', e.method));
+  if (e.strongest_segments?.length) {
+    out.push(el('p', 'l-sub', '最能说明风格的片段 Strongest segments'));
+    const ol = el('ol', 'l-strongest');
+    for (const s of e.strongest_segments) {
+      const li = el('li');
+      const b = el('button', 'l-small l-jump', `${clock(s.start)}–${clock(s.end)}`);
+      b.type = 'button';
+      b.title = '在时间线上显示 Show it on the timeline';
+      b.setAttribute('aria-label', `${clock(s.start)}–${clock(s.end)}: 在时间线上显示 show it on the timeline`);
+      b.addEventListener('click', () => focusSegment(id, Number(s.start)));
+      li.append(b, ` ${labelText(STYLE_ZH, s.label ?? st.label)} ${pct(s.p)}`);
+      ol.append(li);
+    }
+    out.push(ol);
+  }
+  if (e.segments?.length && duration > 0) {
+    // The classifier's own windows (may differ from the timeline's segments).
+    const fig = el('figure', 'l-strip');
+    fig.append(el('figcaption', null, '风格随时间 Style over time'));
+    const ol = el('ol', 'l-strip-track');
+    for (const s of e.segments) {
+      const li = el('li', `l-strip-seg ${styleClass(s.label)}`);
+      li.style.left = `${(100 * s.start) / duration}%`;
+      li.style.width = `${(100 * (s.end - s.start)) / duration}%`;
+      li.style.opacity = String(0.35 + 0.65 * Math.max(0, Math.min(1, Number(s.p) || 0)));
+      const text = `${clock(s.start)}–${clock(s.end)} · ${labelText(STYLE_ZH, s.label)} ${pct(s.p)}`;
+      li.title = text;
+      li.append(el('span', 'sr-only', text));
+      ol.append(li);
+    }
+    fig.append(ol);
+    out.push(fig);
+  }
+  out.push(...notes(e.notes));
+  return out;
+}
+
+/** A captioned table in a scrolling wrapper: rows are {cls?, cells: [td elements]}. */
+function dataTable(cls, caption, headers, rows) {
+  const table = el('table', cls);
+  table.append(el('caption', 'l-sub', caption), el('thead'), el('tbody'));
+  const head = el('tr');
+  for (const h of headers) head.append(el('th', null, h));
+  table.tHead.append(head);
+  for (const r of rows) {
+    const tr = el('tr', r.cls ?? null);
+    tr.append(...r.cells);
+    table.tBodies[0].append(tr);
+  }
+  const wrap = el('div', 'table-wrap');
+  wrap.append(table);
+  return wrap;
+}
+
+function instrumentsEvidence(ins) {
+  const e = ins.evidence || {};
+  const out = [el('h4', null, '乐器 Instruments')];
+  if (e.method) out.push(el('p', 'l-method', e.method));
+  if (ins.lead?.probabilities?.length) {
+    out.push(el('p', 'l-sub', '主奏乐器族的概率 Lead family probabilities'),
+      probBars(ins.lead.probabilities, FAMILY_ZH, { count: 20, label: '主奏乐器族的概率 Lead family probabilities' }));
+  }
+  if (Array.isArray(ins.families) && ins.families.length) {
+    const rows = [...ins.families].sort((a, b) => (Number(b.p) || 0) - (Number(a.p) || 0)).map((f) => ({
+      cls: f.present ? 'present' : 'absent',
+      cells: [el('td', null, labelText(FAMILY_ZH, f.label)), el('td', 'n', pct(f.p)), el('td', null, f.present ? '✓ 有 yes' : '无 no')],
+    }));
+    out.push(dataTable('l-families-table', '每个乐器族的概率 Each family\'s probability', ['乐器族 Family', '概率 p', '判断 Heard'], rows));
+  }
+  out.push(...notes(e.notes));
+  return out;
+}
+
+function moodEvidence(mood) {
+  const e = mood.evidence || {};
+  const out = [el('h4', null, '情绪 Mood')];
+  if (e.contributions?.length) {
+    const rows = e.contributions.map((c) => ({
+      cells: [el('td', null, String(c.feature ?? '—')), el('td', 'n', valueText(c.value)), el('td', 'n', signed(c.valence)), el('td', 'n', signed(c.arousal))],
+    }));
+    out.push(dataTable('l-contributions', '各特征对效价与唤醒的贡献 What moved valence and arousal', ['特征 Feature', '值 Value', '效价 Valence', '唤醒 Arousal'], rows));
+  }
+  out.push(...notes(e.notes));
+  return out;
+}
+
+// ------------------------------------------------------------------------------------ timeline
+
+/** A segment in words: its time, key, loudness, and style, mood and lead when the engine gives them. */
+function segmentText(s) {
+  const loud = s.loudness_max_lufs != null ? `${num(s.loudness_max_lufs)} LUFS` : `${num(s.rms_db)} dB RMS`;
+  let t = `${clock(s.start)}–${clock(s.end)} · ${s.key?.name ?? '—'}${s.key ? ` (${pct(s.key.confidence)})` : ''} · ${loud}`;
+  if (s.style?.label) t += ` · 风格 style ${labelText(STYLE_ZH, s.style.label)}${s.style.confidence != null ? ` ${pct(s.style.confidence)}` : ''}`;
+  if (s.mood?.label) t += ` · 情绪 mood ${labelText(MOOD_ZH, s.mood.label)}${s.mood.valence != null ? ` (valence ${signed(s.mood.valence)}, arousal ${signed(s.mood.arousal)})` : ''}`;
+  if (s.lead?.label) t += ` · 主奏 lead ${labelText(FAMILY_ZH, s.lead.label)}${s.lead.confidence != null ? ` ${pct(s.lead.confidence)}` : ''}`;
+  return t;
+}
+
+/** Moves the timeline's single tab stop to a segment (and focuses it). */
+function activateSegment(li, focus = true) {
+  const ol = li.parentElement;
+  for (const x of ol.children) x.tabIndex = x === li ? 0 : -1;
+  if (focus) li.focus();
+}
+
+/** Focuses the timeline segment of a card that holds time t (seconds). */
+function focusSegment(id, t) {
+  const segs = [...document.querySelectorAll(`#${CSS.escape(id)}-timeline .l-seg`)];
+  const li = segs.find((x) => t >= Number(x.dataset.start) && t < Number(x.dataset.end)) ?? segs.at(-1);
+  if (li) { li.scrollIntoView({ block: 'nearest' }); activateSegment(li); }
+}
+
+/**
+ * Segments (key label, loudness as a bar's height, coloured by style when the engine gives one) and
+ * beat ticks on the file's time axis. One tab stop: arrow keys, Home and End move between
+ * segments; the focused (or hovered) segment's details, mood included, show under the axis.
+ */
+function timeline(id, res) {
   const box = el('figure', 'l-timeline');
+  box.id = `${id}-timeline`;
+  const styled = res.segments.some((s) => s.style?.label);
   const cap = el('figcaption', null, '段落 Segments');
-  cap.append(el('small', null, ' · 每段的调与响度，竖线为节拍 · key and loudness a segment, ticks on the beats'));
+  cap.append(el('small', null, styled
+    ? ' · 颜色为风格，高度为响度，竖线为节拍 · colour: style, height: loudness, ticks on the beats'
+    : ' · 每段的调与响度，竖线为节拍 · key and loudness a segment, ticks on the beats'));
   const track = el('div', 'l-track');
   const dur = res.duration;
   const level = (s) => {
     const db = s.loudness_max_lufs ?? s.rms_db;
     return db == null ? 0 : Math.max(0.04, Math.min(1, (Number(db) + 60) / 60)); // -60..0 dB -> 0..1
   };
+  const detail = el('p', 'l-seg-detail', '用方向键或鼠标查看每段 · Arrow keys or the pointer show each segment');
+  detail.setAttribute('aria-hidden', 'true'); // the focused segment's own label is read out
   const ol = el('ol', 'l-segments');
-  for (const s of res.segments) {
-    const li = el('li', 'l-seg');
+  ol.setAttribute('aria-label', `段落 Segments (${res.segments.length})`);
+  res.segments.forEach((s, i) => {
+    const li = el('li', `l-seg${s.style?.label ? ` ${styleClass(s.style.label)}` : ''}`);
+    li.tabIndex = i === 0 ? 0 : -1;
+    li.dataset.start = String(s.start);
+    li.dataset.end = String(s.end);
     li.style.left = `${(100 * s.start) / dur}%`;
     li.style.width = `${(100 * (s.end - s.start)) / dur}%`;
     const bar = el('span', 'l-level');
     bar.style.height = `${100 * level(s)}%`;
     const label = el('span', 'l-seg-key', s.key?.name ?? '—');
-    const loudText = s.loudness_max_lufs != null ? `${num(s.loudness_max_lufs)} LUFS` : `${num(s.rms_db)} dB RMS`;
-    li.title = `${clock(s.start)}–${clock(s.end)} · ${s.key?.name ?? '—'}${s.key ? ` (${pct(s.key.confidence)})` : ''} · ${loudText}`;
-    li.setAttribute('aria-label', li.title);
+    const text = segmentText(s);
+    li.title = text;
+    li.setAttribute('aria-label', text);
     li.append(bar, label);
+    if (s.style?.label) li.append(el('span', 'l-seg-style', String(s.style.label).replace(/_/g, ' ')));
+    const show = () => { detail.textContent = text; };
+    li.addEventListener('focus', show);
+    li.addEventListener('mouseenter', show);
+    li.addEventListener('click', () => activateSegment(li));
     ol.append(li);
-  }
+  });
+  ol.addEventListener('keydown', (e) => {
+    const items = [...ol.children], at = items.indexOf(document.activeElement);
+    if (at < 0) return;
+    const to = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    activateSegment(items[Math.max(0, Math.min(items.length - 1, to))]);
+  });
   const beats = el('div', 'l-beats');
   beats.setAttribute('aria-hidden', 'true');
   for (const b of res.tempo?.beats || []) {
@@ -507,6 +1042,20 @@ function timeline(res) {
   track.append(ol, beats);
   const axis = el('div', 'l-axis');
   axis.append(el('span', null, '0:00'), el('span', null, clock(dur)));
-  box.append(cap, track, axis);
+  box.append(cap, track, axis, detail);
+  if (styled) {
+    // The colours' legend (the label is also written in each wide enough segment, and read out).
+    const seen = [...new Set(res.segments.map((s) => s.style?.label).filter(Boolean))];
+    const legend = el('ul', 'l-legend');
+    legend.setAttribute('aria-label', '颜色图例 Colour key');
+    for (const l of seen) {
+      const li = el('li');
+      const sw = el('span', `l-swatch ${styleClass(l)}`);
+      sw.setAttribute('aria-hidden', 'true');
+      li.append(sw, labelText(STYLE_ZH, l));
+      legend.append(li);
+    }
+    box.append(legend);
+  }
   return box;
 }

@@ -50,6 +50,9 @@ static const char* kUsage =
     "      the whole response (beats, segments, pictures, evidence).\n"
     "  tunesmith request ['<json>']     (reads the request JSON from stdin when no argument is given)\n"
     "  tunesmith info\n"
+    "  tunesmith serve [--port N] [--host H] [--workers N] [--queue N] [--timeout S] [--cors ORIGIN]\n"
+    "      HTTP mode on http://127.0.0.1:8787/ (--port 0: any free port): POST /generate_lyrics (JSON\n"
+    "      or form: song_title, song_style, lyrics_length), POST /TASK for every task, GET /health.\n"
     "options for all: --models DIR  --threads N|auto\n"
     "Output without --json: lyrics as they are written, with [Section] headers when --structure is\n"
     "given (edit: always); notes and relaxed constraints on stderr; title: one title a line;\n"
@@ -153,6 +156,40 @@ static std::string read_text(const std::string& file, const std::string& what) {
   std::ifstream f(file, std::ios::binary);
   if (!f) throw UsageError(what + ": cannot read " + file);
   return read_all(f);
+}
+
+// analyze FILE: the file goes to the engine in 1 MiB pieces over an analyze_audio session
+// ({"session", "final"}: docs/listen-api.md), so neither this process nor the engine's WAV decoder
+// ever holds the whole file (a 2-hour WAV: ~20 MB of memory instead of twice the file). A file that
+// fits in one piece goes in one plain request, as before. The answer is the one-shot request's:
+// the session's "session" field is dropped.
+static std::string analyze_file(tunesmith::Engine& engine, const json& req, std::istream& in) {
+  constexpr size_t kPiece = 1 << 20;
+  std::string cur, next;
+  auto fill = [&](std::string& buf) {
+    buf.resize(kPiece);
+    in.read(&buf[0], static_cast<std::streamsize>(kPiece));
+    buf.resize(static_cast<size_t>(in.gcount()));
+  };
+  fill(cur);
+  fill(next);
+  if (next.empty()) return engine.request(req.dump(), nullptr, cur);
+  const std::string session = "cli";
+  for (bool first = true;; first = false) {
+    const bool last = next.empty();
+    json r = first ? req : json{{"task", "analyze_audio"}};  // the options go with the first piece
+    r["session"] = session;
+    r["final"] = last;
+    const std::string out = engine.request(r.dump(), nullptr, cur);
+    json resp = json::parse(out);
+    if (resp.contains("error")) return out;  // the engine has ended the session
+    if (last) {
+      resp.erase("session");
+      return resp.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    std::swap(cur, next);
+    fill(next);
+  }
 }
 
 // ------------------------------------------------------------------------------ edit requests
@@ -305,12 +342,27 @@ static void print_audio(const json& r) {
   const json& l = r["loudness"];
   std::cout << "loudness: " << num(l["integrated_lufs"], 1) << " LUFS integrated, range " << num(l["loudness_range_lu"], 1)
             << " LU, true peak " << num(l["true_peak_dbtp"], 1) << " dBTP\n";
+  if (r.contains("style"))
+    std::cout << "style: " << str(r["style"]["label"]) << " (confidence " << num(r["style"]["confidence"], 2) << ")\n";
+  if (r.contains("instruments")) {
+    const json& in = r["instruments"];
+    std::cout << "lead instrument: " << str(in["lead"]["label"]) << " (confidence " << num(in["lead"]["confidence"], 2) << "); heard:";
+    int heard = 0;
+    for (const json& f : in["families"])
+      if (f.value("present", false)) std::cout << (heard++ ? ", " : " ") << str(f["label"]);
+    std::cout << (heard ? "" : " -") << "\n";
+  }
+  if (r.contains("mood"))
+    std::cout << "mood: " << str(r["mood"]["label"]) << " (valence " << num(r["mood"]["valence"], 2) << ", arousal "
+              << num(r["mood"]["arousal"], 2) << "; rule-based)\n";
   std::cout << "duration: " << num(r["duration"], 1) << " s, " << r["sample_rate"].get<int>() << " Hz, " << r["channels"].get<int>()
             << (r["channels"].get<int>() == 1 ? " channel" : " channels") << "\n";
   for (const json& s : r["segments"])
     std::cout << "  " << num(s["start"], 1) << "-" << num(s["end"], 1) << " s: "
               << (s["key"]["name"].is_string() ? s["key"]["name"].get<std::string>() : std::string("-")) << ", max "
-              << num(s["loudness_max_lufs"], 1) << " LUFS\n";
+              << num(s["loudness_max_lufs"], 1) << " LUFS"
+              << (s.contains("style") ? ", " + str(s["style"]["label"]) : std::string())
+              << (s.contains("mood") ? ", " + str(s["mood"]["label"]) : std::string()) << "\n";
   for (const json& w : r["warnings"]) std::cerr << "warning: " << str(w) << "\n";
 }
 
@@ -366,6 +418,10 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
+  if (cmd == "serve") {  // HTTP mode lives in the npm package (web/src/serve.mjs)
+    std::cerr << "tunesmith: serve runs in the npm package's CLI: npx tunesmith serve [--port N] (README \"HTTP mode\")\n";
+    return 2;
+  }
   const char* env_models = std::getenv("TUNESMITH_MODELS");
   std::string models = env_models ? env_models : "models";
   int threads = 1;
@@ -378,7 +434,8 @@ int main(int argc, char** argv) {
 
   const bool lyrics = cmd == "lyrics", edit = cmd == "edit", title = cmd == "title", analyze = cmd == "analyze-lyrics";
   const bool melody = cmd == "melody", melody_edit = cmd == "melody-edit", analyze_audio = cmd == "analyze";
-  std::string audio_data;
+  std::ifstream audio_file;  // analyze FILE (read in pieces when the request is sent); "-" = stdin
+  std::string audio_path;
   std::string out_prefix;
   try {
     if (!(lyrics || edit || title || analyze || melody || melody_edit || analyze_audio || cmd == "request" || cmd == "info")) throw UsageError("unknown command \"" + cmd + "\"");
@@ -500,7 +557,11 @@ int main(int argc, char** argv) {
       if (!as_json) output = Out::Analysis;
     } else if (analyze_audio) {
       if (positional.size() != 1) throw UsageError("analyze takes one FILE.wav");
-      audio_data = read_text(positional[0], "analyze");
+      audio_path = positional[0];
+      if (audio_path != "-") {
+        audio_file.open(audio_path, std::ios::binary);
+        if (!audio_file) throw UsageError("analyze: cannot read " + audio_path);
+      }
       req["task"] = "analyze_audio";
       std::string base = positional[0];
       const size_t slash = base.find_last_of('/');
@@ -555,7 +616,8 @@ int main(int argc, char** argv) {
   if (output == Out::Song && lyrics)  // stream lines as they are written; edits print the final song
     on_event = [&printer](const json& ev) { printer.on_event(ev); };
 
-  const std::string out = engine.request(text, on_event, audio_data);
+  const std::string out = analyze_audio ? analyze_file(engine, req, audio_path == "-" ? static_cast<std::istream&>(std::cin) : audio_file)
+                                        : engine.request(text, on_event);
   const json resp = json::parse(out);
   if (resp.contains("error")) {
     std::cerr << out << "\n";

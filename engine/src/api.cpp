@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "tunesmith/classifier.h"
 #include "tunesmith/error.h"
 #include "tunesmith/en_lexicon.h"
 #include "tunesmith/kernels.h"
@@ -136,6 +137,23 @@ std::shared_ptr<const EnLexicon> Engine::en_lexicon(const std::string& model_nam
 
 std::shared_ptr<const Sentiment> Engine::sentiment() { return load_shared(sentiment_, model_dir_, "sentiment", "sentiment lexicons"); }
 
+std::shared_ptr<const AudioClassifier> Engine::listen_classifier() {
+  if (listen_) return listen_;
+  if (model_dir_.empty()) throw Error("model_not_loaded", "the listening classifier is not loaded", {{"model", "listen"}});
+  auto read = [&](const std::string& name) {
+    std::ifstream in(model_dir_ + "/" + name, std::ios::binary);
+    if (!in) throw Error("model_not_loaded", "cannot read " + model_dir_ + "/" + name, {{"model", "listen"}});
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string man = read("listen.json");
+  const json m = json::parse(man, nullptr, false);
+  if (m.is_discarded() || !m.is_object() || !m.contains("file") || !m["file"].is_string())
+    throw Error("model_invalid", "listen model: the manifest is not valid JSON", {{"model", "listen"}});
+  const std::string onnx = read(m["file"].get<std::string>());
+  listen_ = AudioClassifier::load(man, reinterpret_cast<const uint8_t*>(onnx.data()), onnx.size());
+  return listen_;
+}
+
 std::shared_ptr<const NgramIndex> Engine::ngrams(const std::string& name) {
   auto m = model(name);
   auto it = ngrams_.find(name);
@@ -160,6 +178,11 @@ json Engine::load_resource(const std::string& manifest_text, const std::map<std:
       phonetics_ = ph;
       lexicons_.clear();
       return {{"ok", true}, {"model", "phonetics"}};
+    }
+    if (format == "tunesmith-audio-classifier/1") {
+      const std::string& onnx = file(man.value("file", ""));
+      listen_ = AudioClassifier::load(manifest_text, reinterpret_cast<const uint8_t*>(onnx.data()), onnx.size());
+      return {{"ok", true}, {"model", "listen"}, {"version", listen_->version()}};
     }
     if (format == "tunesmith-sentiment/1") {
       auto se = std::make_shared<Sentiment>();
@@ -432,6 +455,7 @@ static const std::pair<const char*, TaskFn> kTasks[] = {
     {"render_melody", [](Engine& e, const json& r, const EventFn&) { return task_render_melody(e, r); }},
     {"analyze_audio", [](Engine& e, const json& r, const EventFn& ev) { return task_analyze_audio(e, r, ev); }},
     {"similar_tracks", task_similar_tracks},
+    {"classify_patch", task_classify_patch},
     {"info", task_info},
     {"model_logits", task_model_logits},
     {"bench_decode", task_bench_decode},
@@ -449,6 +473,8 @@ json Engine::loaded_models() const {
   for (const auto& kv : models_)
     models.push_back({{"name", kv.first}, {"language", kv.second->manifest().value("language", "")},
                       {"version", kv.second->manifest().value("version", "")}, {"sha256", kv.second->manifest().value("sha256", "")}});
+  if (listen_)
+    models.push_back({{"name", "listen"}, {"language", ""}, {"version", listen_->version()}, {"sha256", listen_->manifest().value("sha256", "")}});
   return models;
 }
 

@@ -397,8 +397,17 @@ void WavDecoder::finish() {
     }
     if (state_ == kChunkBody && chunk_id_ == fourcc("fmt "))
       fail("truncated_fmt", "the file ends inside the fmt chunk");
-    if (!have_fmt_) fail("no_fmt", "no fmt chunk");
-    fail("no_data", "no data chunk");
+    if (state_ == kChunkBody && chunk_id_ == fourcc("ds64"))
+      fail("truncated_header", "the file ends inside the ds64 chunk (" + std::to_string(total_fed_) + " bytes)");
+    // Where the input stopped, so that a cut file does not read as a file without the chunk.
+    std::string where;
+    if (state_ == kChunkHeader && avail() > 0)
+      where = " (the file ends inside a chunk header, after " + std::to_string(total_fed_) + " bytes)";
+    else if (state_ == kSkip)
+      where = " (the file ends inside a '" + printable_id(chunk_id_) + "' chunk of " + std::to_string(chunk_size_) +
+              " bytes, after " + std::to_string(total_fed_) + " bytes)";
+    if (!have_fmt_) fail("no_fmt", "no fmt chunk" + where);
+    fail("no_data", "no data chunk" + where);
   }
   uint64_t whole = frames_available();
   settle();

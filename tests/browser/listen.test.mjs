@@ -8,9 +8,18 @@
 // and each card's "similar in your library" list names the other file with a similarity near 1.0.
 // Nothing may leave 127.0.0.1 and the console stays clean. Screenshot: build/screenshots/listen-tab.png
 // (copied to docs/listen-page.png).
+// Style, mood and instruments: the page must show exactly what the engine answers for the same bytes
+// in Node (`expected`): a field's panel (label, confidence, bars, evidence) when the engine gives it,
+// its reason when the engine lists it under `unavailable` (checkDescribed).
+// The second test is the library in IndexedDB: it survives reloads (cards, pictures, similar lists),
+// the same file dropped again is not added twice, entries of an older engine (another embedding
+// length, fields the engine now gives) are marked for re-analysis and never compared, Remove and
+// Clear (with its confirmation) work and persist, and where IndexedDB is denied the page keeps the
+// library in memory and says so.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CHROMIUM, SHOTS, serveRoot, serve, launch, openPage } from './browser.mjs';
 import { createEngine } from '../../web/src/index.mjs';
@@ -20,20 +29,114 @@ import { wavFile, chordSong } from '../node/audio_fixture.mjs';
 const RATE = 44100, SECONDS = 6, BPM = 120;
 const skip = missing({ models: [] })
   || (!fs.existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+const WAV_NAME = 'c-major-120.wav', DECODED_NAME = 'c-major-120 (decoded)';
+/** The files' modification time: the same file dropped again has the same name, size and time. */
+const MTIME = new Date('2024-05-01T12:00:00Z');
+
+// ------------------------------------------------------------------------------ style, mood, instruments
+
+const DESCRIBED = [['style', '风格 Style'], ['mood', '情绪 Mood'], ['instruments', '乐器 Instruments']];
+// TIGHTEN once the classifiers land: list the fields here (['style', 'mood', 'instruments']) and the
+// test fails when the engine still says they are unavailable, instead of accepting the reason.
+const REQUIRED = ['style', 'mood', 'instruments'];
+const human = (label) => String(label).replace(/_/g, ' ');
+const signed = (x) => `${x > 0 ? '+' : x < 0 ? '−' : '±'}${Math.abs(x).toFixed(2)}`;
+
+/**
+ * The card shows res's style, mood and instruments: each field's panel and evidence when the engine
+ * gives it, its reason (and no panel) when the engine lists it under `unavailable`.
+ */
+async function checkDescribed(page, card, res) {
+  const un = res.unavailable || {};
+  const missingFields = DESCRIBED.filter(([f]) => f in un);
+  if (missingFields.length) {
+    const text = await page.textContent(`${card} .l-unavailable`);
+    assert.ok(text.includes(`${missingFields.map(([, t]) => t).join('、')} · 暂不可用 not available yet`), text);
+    for (const [f, t] of missingFields) assert.ok(text.includes(`${t}: ${un[f]}`), `missing reason for ${f}: ${un[f]}`);
+  } else {
+    assert.equal(await page.$(`${card} .l-unavailable`), null, 'an unavailable list with nothing unavailable');
+  }
+  const count = (sel) => page.$$eval(`${card} ${sel}`, (els) => els.length);
+  const text = (sel) => page.textContent(`${card} ${sel}`);
+  const segs = await page.$$eval(`${card} .l-seg`, (els) => els.map((e) => ({
+    cls: e.className, label: e.getAttribute('aria-label'), style: e.querySelector('.l-seg-style')?.textContent ?? null,
+  })));
+  for (const [f] of DESCRIBED) {
+    if (REQUIRED.includes(f)) assert.ok(!(f in un) && res[f], `${f}: the engine says "${un[f]}"`);
+    const r = res[f];
+    if (f in un || !r) {
+      assert.equal(await page.$(`${card} .l-${f}`), null, `${f}: a panel although the engine gives none`);
+      continue;
+    }
+    const panel = `.l-${f}`;
+    if (f === 'style') {
+      assert.ok((await text(`${panel} .l-value`)).includes(human(r.label)), `style label ${r.label}`);
+      if (r.confidence != null) assert.ok(Math.abs(Number(await page.getAttribute(`${card} ${panel} meter`, 'value')) - r.confidence) < 1e-6);
+      if (r.probabilities?.length) {
+        assert.equal(await count(`${panel} .l-prob`), Math.min(5, r.probabilities.length));
+        const top = [...r.probabilities].sort((a, b) => b.p - a.p)[0];
+        assert.ok((await text(`${panel} .l-prob .l-prob-label`)).includes(human(top.label)));
+      }
+      if (r.evidence?.method) assert.equal(await text('.l-ev-style .l-method'), r.evidence.method);
+      assert.equal(await count('.l-ev-style .l-jump'), r.evidence?.strongest_segments?.length ?? 0);
+      assert.equal(await count('.l-ev-style .l-strip-seg'), r.evidence?.segments?.length ?? 0);
+      res.segments.forEach((s, i) => {
+        if (!s.style?.label) return;
+        assert.match(segs[i].cls, /\bl-sc-\d\b/, `segment ${i} not coloured by style`);
+        assert.equal(segs[i].style, human(s.style.label));
+        assert.ok(segs[i].label.includes(`style `) && segs[i].label.includes(human(s.style.label)), segs[i].label);
+      });
+    } else if (f === 'mood') {
+      assert.ok((await text(`${panel} .l-value`)).includes(human(r.label)), `mood label ${r.label}`);
+      if (r.valence != null && r.arousal != null) {
+        const title = await text(`${panel} svg[role="img"] title`);
+        assert.ok(title.includes(`valence ${signed(r.valence)}`) && title.includes(`arousal ${signed(r.arousal)}`), title);
+        assert.equal(await count(`${panel} .l-plane-dot`), 1);
+      }
+      if (r.probabilities?.length) assert.equal(await count(`${panel} .l-prob`), Math.min(4, r.probabilities.length));
+      if (r.evidence?.method) assert.ok((await text(`${panel} .l-method`)).includes(r.evidence.method), 'the mood method is not shown');
+      assert.equal(await count('.l-ev-mood .l-contributions tbody tr'), r.evidence?.contributions?.length ?? 0);
+      res.segments.forEach((s, i) => {
+        if (s.mood?.label) assert.ok(segs[i].label.includes(`mood `) && segs[i].label.includes(human(s.mood.label)), segs[i].label);
+      });
+    } else {
+      if (r.lead) assert.ok((await text(`${panel} .l-lead .l-value`)).includes(r.lead.label == null ? 'none' : human(r.lead.label)), 'lead');
+      if (Array.isArray(r.families)) {
+        assert.equal(await count(`${panel} .l-family:not(.none)`), r.families.filter((x) => x.present).length);
+        assert.equal(await count('.l-ev-instruments .l-families-table tbody tr'), r.families.length);
+      }
+      res.segments.forEach((s, i) => {
+        if (s.lead?.label) assert.ok(segs[i].label.includes(`lead `) && segs[i].label.includes(human(s.lead.label)), segs[i].label);
+      });
+    }
+  }
+}
+
+/** The two test files on disk (so the browser gives them a real, fixed lastModified). */
+function writeFiles(dir, wav) {
+  const files = [path.join(dir, WAV_NAME), path.join(dir, DECODED_NAME)];
+  for (const f of files) { fs.writeFileSync(f, wav); fs.utimesSync(f, MTIME, MTIME); }
+  return files;
+}
 
 // ------------------------------------------------------------------------------ the test
 
 describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
-  let root, wav, expected;
+  let root, wav, expected, dir, files;
   before(async () => {
     root = serveRoot();
     wav = wavFile(chordSong({ rate: RATE, seconds: SECONDS, bpm: BPM, chordSeconds: 1.5 }), RATE);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-listen-'));
+    files = writeFiles(dir, wav);
     // What the engine answers in Node for the same bytes: the page must show this.
     const engine = await createEngine(engineOptions());
-    try { expected = await engine.analyzeAudio(wav, { name: 'c-major-120.wav' }); } finally { await engine.close(); }
+    try { expected = await engine.analyzeAudio(wav, { name: WAV_NAME }); } finally { await engine.close(); }
     assert.equal(expected.key.name, 'C major');
   });
-  after(() => { if (root !== ROOT) fs.rmSync(root, { recursive: true, force: true }); });
+  after(() => {
+    if (root !== ROOT) fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   test('two files -> key, tempo, loudness, pictures, segments, evidence, library; nothing leaves the page', async () => {
     const server = await serve(root);
@@ -59,11 +162,19 @@ describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
 
       // 2. Two files at once: the WAV (bytes to the engine) and the same audio under a name that is
       //    not .wav (decoded by the browser, float PCM to the engine).
-      await page.setInputFiles('#l-files', [
-        { name: 'c-major-120.wav', mimeType: 'audio/wav', buffer: wav },
-        { name: 'c-major-120 (decoded)', mimeType: 'application/octet-stream', buffer: wav },
-      ]);
+      //    The WAV's card shows the engine's progress events as they come.
+      await page.evaluate(() => {
+        window.seenProgress = [];
+        new MutationObserver(() => {
+          for (const s of document.querySelectorAll('#l-results .l-state')) {
+            if (/分析 Analysing… \d+%/.test(s.textContent)) window.seenProgress.push(`${s.closest('.l-result').id} ${s.textContent}`);
+          }
+        }).observe(document.getElementById('l-results'), { subtree: true, childList: true, characterData: true });
+      });
+      await page.setInputFiles('#l-files', files);
       await page.waitForFunction(() => Number(document.body.dataset.listenOps) >= 2, null, { timeout: 120_000 });
+      const progress = await page.evaluate(() => window.seenProgress);
+      assert.ok(progress.some((p) => /^l-1 分析 Analysing… ([1-9]\d?)%$/.test(p)), `no progress shown for the WAV: ${progress.slice(0, 5).join(' | ')}`);
       assert.equal(await page.isHidden('#l-error'), true, await page.textContent('#l-error'));
       assert.equal(await page.$$eval('#l-results .l-result', (els) => els.length), 2);
       assert.equal(await page.$$eval('#l-results .l-result.failed', (els) => els.length), 0,
@@ -132,6 +243,16 @@ describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
         assert.ok(segs.length >= 1);
         if (wavPath) assert.equal(segs.length, expected.segments.length);
         for (const s of segs) { assert.equal(s.key, 'C major'); assert.match(s.h, /^\d+(\.\d+)?%$/); }
+        // The timeline is one tab stop; arrow keys move along it and show each segment's details.
+        assert.deepEqual(await page.$$eval(`${card} .l-seg`, (els) => els.map((e) => e.tabIndex)), segs.map((_, i) => (i ? -1 : 0)));
+        if (segs.length > 1) {
+          await page.focus(`${card} .l-seg`);
+          await page.keyboard.press('ArrowRight');
+          const moved = await page.evaluate(() => ({ label: document.activeElement.getAttribute('aria-label'), tab: document.activeElement.tabIndex, detail: document.activeElement.closest('.l-timeline').querySelector('.l-seg-detail').textContent }));
+          assert.equal(moved.tab, 0);
+          assert.equal(moved.detail, moved.label);
+          assert.match(moved.label, /^0:0\d\.\d–0:0\d\.\d · C major \(\d+%\) · -?\d+\.\d (LUFS|dB RMS)/);
+        }
         const ticks = await page.$$eval(`${card} .l-beat`, (els) => els.length);
         assert.ok(ticks >= 9 && ticks <= 14, `${ticks} beat ticks`);
         if (wavPath) assert.equal(ticks, expected.tempo.beats.length);
@@ -150,17 +271,25 @@ describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
         assert.ok(cands.length >= 3, cands.join(' | '));
         assert.match(cands[0], /选中 chosen/);
         assert.ok(cands.some((c) => /half tempo/.test(c)) && cands.some((c) => /double tempo/.test(c)), cands.join(' | '));
-        // Style, mood, instruments: not available yet, with the engine's reasons; no invented values.
-        const un = await page.textContent(`${card} .l-unavailable`);
-        assert.match(un, /风格 Style、情绪 Mood、乐器 Instruments · 暂不可用 not available yet/);
-        for (const reason of Object.values(expected.unavailable)) assert.ok(un.includes(reason), `missing reason: ${reason}`);
+        // Style, mood, instruments: what the engine gives (panels, evidence, segment colours), or its
+        // reasons where it lists them as unavailable (today: all three); no invented values.
+        if (wavPath) await checkDescribed(page, card, expected);
+        else {
+          const unEl = await page.$(`${card} .l-unavailable`);
+          const un = unEl ? await unEl.textContent() : '';
+          for (const [f, t] of DESCRIBED) {
+            const label = await page.$(`${card} .l-${f} .l-value`);
+            if (REQUIRED.includes(f)) assert.ok(label, `${f}: no label for the decoded file`);
+            else assert.ok(un.includes(`${t}: `) || label, `${f}: neither a reason nor a label`);
+          }
+        }
         assert.equal(await page.$(`${card} .l-warnings`), null, 'warnings shown for a clean file');
       }
 
       // 3. The library lists both files (name, key, tempo, loudness); a name leads to its card.
       const lib = await page.$$eval('#l-library-rows tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
       assert.equal(lib.length, 2);
-      assert.deepEqual(lib.map((r) => r[0]), ['c-major-120.wav', 'c-major-120 (decoded)']);
+      assert.deepEqual(lib.map((r) => r[0]), [WAV_NAME, DECODED_NAME]);
       for (const r of lib) {
         assert.equal(r[1], 'C major');
         assert.ok(Math.abs(Number(r[2]) - BPM) < 2, r.join(' | '));
@@ -171,7 +300,7 @@ describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
 
       // 3b. Similar in your library: each card lists the other file (the same audio) with a
       //     similarity near 1.0 from the engine's similar_tracks; its link focuses that card.
-      for (const [id, other, otherName] of [['l-1', 'l-2', 'c-major-120 (decoded)'], ['l-2', 'l-1', 'c-major-120.wav']]) {
+      for (const [id, other, otherName] of [['l-1', 'l-2', DECODED_NAME], ['l-2', 'l-1', WAV_NAME]]) {
         assert.equal(await page.isVisible(`#${id}-similar`), true, `${id}: no similar list`);
         assert.match(await page.textContent(`#${id}-similar h4`), /相似 · Similar in your library/);
         const items = await page.$$eval(`#${id}-similar li`, (els) => els.map((e) => ({
@@ -209,6 +338,246 @@ describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
       assert.equal(await page.$$eval('#l-1-similar li', (els) => els.length), 1);
 
       // 6. Nothing left the origin; no errors in the console.
+      assert.deepEqual(problems, []);
+      const origin = new URL(server.url).origin;
+      assert.deepEqual(browser.requests.filter((u) => !u.startsWith(`${origin}/`) && !/^(data|blob):/.test(u)), [], 'requests left 127.0.0.1');
+    } finally {
+      await browser.close();
+      server.stop();
+    }
+  });
+});
+
+// ------------------------------------------------------------------------------ the library
+
+describe('listen library in IndexedDB', { skip, timeout: 300_000 }, () => {
+  let root, wav, expected, dir, files;
+  before(async () => {
+    root = serveRoot();
+    wav = wavFile(chordSong({ rate: RATE, seconds: SECONDS, bpm: BPM, chordSeconds: 1.5 }), RATE);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-listen-'));
+    files = writeFiles(dir, wav);
+    const engine = await createEngine(engineOptions());
+    try { expected = await engine.analyzeAudio(wav, { name: WAV_NAME }); } finally { await engine.close(); }
+  });
+  after(() => {
+    if (root !== ROOT) fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Reloads the page and waits for the engine, the stored cards and one round of "similar". */
+  async function reload(page) {
+    await page.reload();
+    await page.waitForFunction(() => !document.getElementById('generate').disabled || !document.getElementById('error').hidden);
+    await page.waitForFunction(() => document.body.dataset.listenReady === 'true' && Number(document.body.dataset.listenSimilar) >= 1, null, { timeout: 60_000 });
+    await page.click('#tab-listen');
+  }
+  const rows = (page) => page.$$eval('#l-library-rows tr', (trs) => trs.map((tr) => ({
+    id: tr.dataset.id, cells: [...tr.cells].map((c) => c.textContent), stale: tr.classList.contains('stale'),
+    badge: tr.querySelector('.l-badge')?.title ?? null,
+  })));
+  const similar = (page, id) => page.$$eval(`#${id}-similar li`, (els) => els.map((e) => ({
+    name: e.querySelector('a').textContent, href: e.querySelector('a').getAttribute('href'), sim: Number(e.querySelector('.l-similarity').textContent),
+  })));
+  const cards = (page) => page.$$eval('#l-results .l-result', (els) => els.map((e) => e.id));
+
+  test('survives reloads; no duplicates; old entries re-analysed, not compared; remove and clear; memory fallback', async () => {
+    const server = await serve(root);
+    const browser = await launch();
+    try {
+      const { page, problems } = await openPage(browser.context, server.url);
+      await page.click('#tab-listen');
+      await page.waitForFunction(() => document.body.dataset.listenLibrary);
+      assert.equal(await page.evaluate(() => document.body.dataset.listenLibrary), 'indexeddb');
+      assert.match(await page.textContent('#l-storage'), /IndexedDB.*nothing is uploaded/);
+      assert.equal(await page.isHidden('#l-library'), true, 'an empty library is shown');
+
+      // 1. Two files analysed: both in the library.
+      await page.setInputFiles('#l-files', files);
+      await page.waitForFunction(() => Number(document.body.dataset.listenOps) >= 2, null, { timeout: 120_000 });
+      assert.deepEqual((await rows(page)).map((r) => r.cells[0]), [WAV_NAME, DECODED_NAME]);
+      const profile = JSON.parse(await page.evaluate(() => document.body.dataset.listenProfile));
+      assert.equal(profile.embeddingLength, expected.embedding.length);
+      for (const f of REQUIRED) assert.ok(profile.provides.includes(f), `the engine's profile lacks ${f}: ${JSON.stringify(profile)}`);
+
+      // 2. Entries of an older engine, written as an older page would have: one with a 32-number
+      //    embedding (never comparable), one like today's (64 numbers, no style/mood/instruments:
+      //    out of date exactly when this engine gives one of them or another embedding length).
+      // (an old engine's result: without the fields it did not have)
+      const { pictures, embedding, style, mood, instruments, unavailable, ...plain } = expected;
+      //    old-32.wav is also a file on disk (the same audio), to be dropped again below.
+      const oldFile = path.join(dir, 'old-32.wav');
+      fs.writeFileSync(oldFile, wav);
+      fs.utimesSync(oldFile, MTIME, MTIME);
+      const old = (id, name, length, addedAt, size = 1000 + length, lastModified = 1) => ({
+        id, fileKey: `${name}\u0000${size}\u0000${lastModified}`, name, size, lastModified, type: 'audio/wav',
+        addedAt, analysedAt: addedAt, schema: 1, engine: { version: '0.0.9', variant: 'st', embeddingLength: length, provides: [] },
+        summary: { key: 'A minor', bpm: 100, lufs: -20, duration: 6, style: null, mood: null, lead: null },
+        embedding: Array.from({ length }, (_, i) => Math.cos(i) / Math.sqrt(length)), result: { ...plain, source: { ...plain.source, name } },
+      });
+      const now = Date.now();
+      await page.evaluate(async (recs) => {
+        const db = await new Promise((resolve, reject) => { const r = indexedDB.open('tunesmith-listen', 1); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+        await new Promise((resolve, reject) => {
+          const tx = db.transaction('tracks', 'readwrite');
+          for (const r of recs) tx.objectStore('tracks').put(r);
+          tx.oncomplete = resolve; tx.onerror = () => reject(tx.error);
+        });
+        db.close();
+      }, [old('l-9', 'old-32.wav', 32, now + 1, wav.length, MTIME.getTime()), old('l-10', 'old-64.wav', 64, now + 2)]);
+      const old64Stale = profile.embeddingLength !== 64 || profile.provides.length > 0;
+
+      // 3. Reload: the library, the cards (pictures and all), the similar lists are back.
+      await reload(page);
+      let lib = await rows(page);
+      assert.deepEqual(lib.map((r) => r.cells[0]), [WAV_NAME, DECODED_NAME, 'old-32.wav', 'old-64.wav']);
+      assert.deepEqual(lib.map((r) => r.id), ['l-1', 'l-2', 'l-9', 'l-10']);
+      assert.deepEqual(await cards(page), ['l-10', 'l-9', 'l-2', 'l-1'], 'cards: newest on top; the failed-free set of stored files');
+      for (const r of lib.slice(0, 2)) {
+        assert.equal(r.cells[1], 'C major');
+        assert.ok(Math.abs(Number(r.cells[2]) - BPM) < 2, r.cells.join(' | '));
+        assert.equal(r.stale, false, `${r.cells[0]} marked out of date: ${r.badge}`);
+      }
+      const card = '#l-1';
+      assert.match(await page.textContent(`${card} .l-state`), /来自音乐库 From your library · 分析于 analysed/);
+      assert.equal(await page.textContent(`${card} .l-key .l-value`), 'C major');
+      assert.equal(await page.textContent(`${card} .l-tempo .l-value`), `${expected.tempo.bpm.toFixed(1)} BPM`);
+      const pics = await page.evaluate(() => ['chroma', 'mel'].map((n) => {
+        const c = document.getElementById(`l-1-${n}`);
+        if (!c) return null;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let lit = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 60) lit++;
+        return { width: c.width, height: c.height, lit: lit / (d.length / 4) };
+      }));
+      for (const [i, n] of ['chroma', 'mel'].entries()) {
+        assert.ok(pics[i], `no stored ${n} picture`);
+        assert.equal(pics[i].width, expected.pictures[n].columns);
+        assert.equal(pics[i].height, expected.pictures[n].rows);
+        assert.ok(pics[i].lit > 0.05, `${n} is blank after the reload`);
+      }
+      assert.equal(await page.$$eval(`${card} .l-seg`, (els) => els.length), expected.segments.length);
+      assert.equal(await page.$$eval(`${card} .l-beat`, (els) => els.length), expected.tempo.beats.length);
+      await checkDescribed(page, card, expected);
+      // Similar: each file still lists the other first, near 1.0; the 32-number entry is never listed.
+      for (const [id, other, otherName] of [['l-1', 'l-2', DECODED_NAME], ['l-2', 'l-1', WAV_NAME]]) {
+        const items = await similar(page, id);
+        assert.ok(items.length >= 1, `${id}: no similar files after the reload`);
+        assert.equal(items[0].name, otherName);
+        assert.equal(items[0].href, `#${other}`);
+        assert.ok(items[0].sim >= 0.95 && items[0].sim <= 1.0001, `similarity ${items[0].sim}`);
+        assert.ok(!items.some((x) => x.name === 'old-32.wav'), `${id} compared with an entry of another embedding length`);
+        assert.equal(items.some((x) => x.name === 'old-64.wav'), !old64Stale, `${id}: old-64.wav compared: ${!old64Stale}`);
+        assert.equal(await page.isHidden(`#${id}-similar .l-similar-note`), true, await page.textContent(`#${id}-similar`));
+      }
+      // The old entries: marked in the list and on their cards, with the reason; asked for again.
+      const old32 = lib[2];
+      assert.equal(old32.stale, true);
+      assert.match(old32.badge, /embedding has 32 numbers, this engine makes \d+/);
+      assert.equal(await page.isVisible('#l-9-stale'), true);
+      assert.match(await page.textContent('#l-9-stale'), /drop the file again to re-analyse it/);
+      assert.match(await page.textContent('#l-9-similar .l-similar-note'), /Drop this file again/);
+      assert.equal(await page.$$eval('#l-9-similar li', (els) => els.length), 0);
+      assert.equal(lib[3].stale, old64Stale, `old-64.wav: ${lib[3].badge}`);
+      assert.equal(await page.isVisible('#l-10-stale'), old64Stale);
+      if (profile.provides.length && profile.embeddingLength === 64) assert.match(lib[3].badge, /analysed before the engine had/);
+
+      // 4. The same files again (file input, then a drop on the zone): no new entry, no new card;
+      //    the card already there is focused and the status says so.
+      const ops = async () => Number(await page.evaluate(() => document.body.dataset.listenOps || 0));
+      const before = await ops();
+      await page.setInputFiles('#l-files', files[0]);
+      await page.waitForFunction((n) => Number(document.body.dataset.listenOps) > n, before);
+      assert.match(await page.textContent('#l-status'), new RegExp(`Already in your library: ${WAV_NAME.replace('.', '\\.')}`));
+      assert.ok(await page.evaluate(() => document.activeElement?.id === 'l-1'), 'the existing card is not focused');
+      await page.evaluate(async ({ b64, name, lastModified }) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], name, { lastModified }));
+        document.getElementById('l-drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, { b64: wav.toString('base64'), name: DECODED_NAME, lastModified: MTIME.getTime() });
+      await page.waitForFunction((n) => Number(document.body.dataset.listenOps) > n + 1, before);
+      assert.match(await page.textContent('#l-status'), /Already in your library: c-major-120 \(decoded\)/);
+      assert.equal((await rows(page)).length, 4);
+      assert.deepEqual(await cards(page), ['l-10', 'l-9', 'l-2', 'l-1']);
+
+      // 4b. An out-of-date entry's file dropped again: analysed again in place (same id, same place
+      //     in the list, a fresh card on top), current now, and compared again (the same audio).
+      await page.setInputFiles('#l-files', oldFile);
+      await page.waitForFunction((n) => Number(document.body.dataset.listenOps) > n + 2, before, { timeout: 120_000 });
+      lib = await rows(page);
+      assert.deepEqual(lib.map((r) => [r.id, r.cells[0]]), [['l-1', WAV_NAME], ['l-2', DECODED_NAME], ['l-9', 'old-32.wav'], ['l-10', 'old-64.wav']]);
+      assert.equal(lib[2].stale, false, lib[2].badge);
+      assert.equal(lib[2].cells[1], 'C major');
+      assert.deepEqual(await cards(page), ['l-9', 'l-10', 'l-2', 'l-1']);
+      assert.match(await page.textContent('#l-9 .l-state'), /完成 Done/);
+      assert.equal(await page.isHidden('#l-9-stale'), true);
+      await page.waitForFunction(() => [...document.querySelectorAll('#l-1-similar li a')].some((a) => a.textContent === 'old-32.wav'));
+      assert.ok((await similar(page, 'l-9')).slice(0, 2).every((x) => [WAV_NAME, DECODED_NAME].includes(x.name) && x.sim >= 0.95));
+
+      // 5. Remove (from the keyboard): the row and the card go; focus moves to the next row's button.
+      await page.focus('#l-library-rows tr[data-id="l-9"] button.l-remove');
+      assert.equal(await page.getAttribute('#l-library-rows tr[data-id="l-9"] button.l-remove', 'aria-label'), '移除 Remove old-32.wav');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => !document.getElementById('l-9'));
+      lib = await rows(page);
+      assert.deepEqual(lib.map((r) => r.cells[0]), [WAV_NAME, DECODED_NAME, 'old-64.wav']);
+      assert.ok(await page.evaluate(() => document.activeElement?.closest('tr')?.dataset.id === 'l-10'), 'focus did not move to the next row');
+      assert.match(await page.textContent('#l-status'), /Removed old-32\.wav/);
+      assert.equal(await page.textContent('#l-library-count'), '(3)');
+      await reload(page);
+      assert.deepEqual((await rows(page)).map((r) => r.cells[0]), [WAV_NAME, DECODED_NAME, 'old-64.wav'], 'the removal did not persist');
+      assert.deepEqual(await cards(page), ['l-10', 'l-2', 'l-1']);
+      assert.equal((await similar(page, 'l-1'))[0]?.name, DECODED_NAME);
+
+      // 6. Clear asks first (focus on Cancel; Escape cancels), then empties the library for good.
+      await page.click('#l-clear');
+      assert.equal(await page.isVisible('#l-clear-confirm'), true);
+      assert.equal(await page.getAttribute('#l-clear', 'aria-expanded'), 'true');
+      assert.match(await page.textContent('#l-clear-q'), /Remove all 3 files from this browser's library\?/);
+      assert.ok(await page.evaluate(() => document.activeElement?.id === 'l-clear-no'), 'focus is not on Cancel');
+      await page.keyboard.press('Escape');
+      assert.equal(await page.isHidden('#l-clear-confirm'), true);
+      assert.ok(await page.evaluate(() => document.activeElement?.id === 'l-clear'));
+      assert.equal((await rows(page)).length, 3);
+      await page.click('#l-clear');
+      await page.click('#l-clear-yes');
+      await page.waitForFunction(() => document.getElementById('l-library').hidden);
+      assert.equal((await rows(page)).length, 0);
+      assert.deepEqual(await cards(page), []);
+      assert.match(await page.textContent('#l-status'), /Library cleared \(3\)/);
+      assert.ok(await page.evaluate(() => document.activeElement?.id === 'l-files'));
+      await reload(page);
+      assert.equal(await page.isHidden('#l-library'), true);
+      assert.deepEqual(await cards(page), []);
+      assert.equal(await page.evaluate(() => new Promise((resolve, reject) => {
+        const r = indexedDB.open('tunesmith-listen', 1);
+        r.onsuccess = () => { const q = r.result.transaction(['tracks', 'pictures']).objectStore('pictures').count(); q.onsuccess = () => { resolve(q.result); r.result.close(); }; };
+        r.onerror = () => reject(r.error);
+      })), 0, 'pictures left in IndexedDB after Clear');
+
+      // 7. IndexedDB denied (as in some private windows): the library is kept in memory and the page
+      //    says so; analysing still works.
+      const denied = await browser.context.newPage();
+      const deniedProblems = [];
+      denied.on('pageerror', (e) => deniedProblems.push(`pageerror: ${e.message}`));
+      denied.on('console', (m) => { if (m.type() === 'error') deniedProblems.push(`console: ${m.text()}`); });
+      await denied.addInitScript(() => { IDBFactory.prototype.open = () => { throw new DOMException('denied by the test', 'SecurityError'); }; });
+      await denied.goto(server.url);
+      await denied.waitForFunction(() => !document.getElementById('generate').disabled && document.body.dataset.listenLibrary);
+      assert.equal(await denied.evaluate(() => document.body.dataset.listenLibrary), 'memory');
+      await denied.click('#tab-listen');
+      assert.equal(await denied.isVisible('#l-storage'), true);
+      assert.match(await denied.textContent('#l-storage'), /kept in memory only.*SecurityError: denied by the test/);
+      assert.match(await denied.getAttribute('#l-storage', 'class'), /\bwarn\b/);
+      await denied.setInputFiles('#l-files', files[0]);
+      await denied.waitForFunction(() => Number(document.body.dataset.listenOps) >= 1, null, { timeout: 120_000 });
+      assert.deepEqual((await rows(denied)).map((r) => r.cells[0]), [WAV_NAME]);
+      assert.equal(await denied.textContent('#l-1 .l-key .l-value'), 'C major');
+      assert.deepEqual(deniedProblems, []);
+      await denied.close();
+
+      // 8. Nothing left the origin; no errors in the console.
       assert.deepEqual(problems, []);
       const origin = new URL(server.url).origin;
       assert.deepEqual(browser.requests.filter((u) => !u.startsWith(`${origin}/`) && !/^(data|blob):/.test(u)), [], 'requests left 127.0.0.1');

@@ -532,6 +532,42 @@ TEST(AudioWav, BadFilesNameTheirProblem) {
   EXPECT_EQ(reason(std::string("RIFF\x00\x00\x00\x00WAVE", 12) + chunk("fmt ", ext) + chunk("data", "ab")), "truncated_fmt");
 }
 
+TEST(AudioWav, CutFilesSayWhereTheyEnd) {
+  // A file cut short before its data: the reason is the missing chunk, and the message says the
+  // file ended (inside a chunk header, or inside a skipped chunk), so a cut file does not read as a
+  // file written without the chunk.
+  Spec ok;
+  const std::string good = make_wav(ok, {0.1, 0.2});
+  for (size_t cut = 13; cut < 20; ++cut) {  // inside the fmt chunk's 8-byte header
+    EXPECT_EQ(reason(good.substr(0, cut)), "no_fmt") << cut;
+    EXPECT_NE(message(good.substr(0, cut)).find("ends inside a chunk header, after " + std::to_string(cut) + " bytes"), std::string::npos)
+        << message(good.substr(0, cut));
+  }
+  EXPECT_EQ(message(good.substr(0, 12)), "wav: no fmt chunk");  // nothing after the RIFF header
+  const size_t data_at = 12 + 8 + 16;
+  EXPECT_EQ(reason(good.substr(0, data_at + 5)), "no_data");
+  EXPECT_NE(message(good.substr(0, data_at + 5)).find("ends inside a chunk header"), std::string::npos);
+  EXPECT_EQ(message(good.substr(0, data_at)), "wav: no data chunk");
+  // A LIST chunk whose size runs past the end of the file, before the data.
+  Spec list = ok;
+  list.before_data = "LIST" + std::string("\x00\x00\x10\x00", 4) + "INFO";
+  const std::string f = make_wav(list, {0.1, 0.2});
+  EXPECT_EQ(reason(f), "no_data");
+  EXPECT_NE(message(f).find("ends inside a 'LIST' chunk of 1048576 bytes"), std::string::npos) << message(f);
+  // RF64 cut inside its ds64 chunk: the header is truncated (it used to say "no fmt chunk").
+  Spec rf = ok;
+  rf.container = "RF64";
+  const std::string r = make_wav(rf, {0.1, 0.2});
+  for (size_t cut : {size_t(21), size_t(30), size_t(12 + 8 + 27)}) {
+    EXPECT_EQ(reason(r.substr(0, cut)), "truncated_header") << cut;
+    EXPECT_NE(message(r.substr(0, cut)).find("ends inside the ds64 chunk"), std::string::npos) << message(r.substr(0, cut));
+  }
+  // Streamed in pieces, the same answers.
+  WavDecoder dec;
+  for (size_t i = 0; i < 30; ++i) dec.feed(bytes(r) + i, 1);
+  EXPECT_EQ(code_of([&] { dec.finish(); }), "invalid_audio");
+}
+
 TEST(AudioWav, ErrorsComeEarlyAndStick) {
   Spec s;
   s.tag = 0x55;

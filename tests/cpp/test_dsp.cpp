@@ -1,9 +1,10 @@
 // The listening front end (tunesmith/dsp.h): the FFT against a naive DFT, mel/chroma placement of
-// sines, keys of synthesized chord progressions and arpeggios, tempo and beats of click tracks and
-// drum patterns, silence and noise, block-size independence, and agreement with the numpy
-// reference (tools/audio/features.py) through tests/cpp/fixtures/dsp_features.json.
+// sines, keys of synthesized chord progressions and arpeggios, the ending chroma and how it
+// decides a key, tempo and beats of click tracks and drum patterns, silence and noise, block-size
+// independence, and agreement with the numpy reference (tools/audio/features.py) through tests/cpp/fixtures/dsp_features.json.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -118,7 +119,8 @@ std::vector<float> drums(double bpm, double secs, std::vector<double>* truth, bo
 struct Analysis {
   std::vector<float> onset;
   double frame_rate = 0;
-  std::array<float, kChroma> key_chroma{};
+  std::array<float, kChroma> key_chroma{}, ending{};
+  KeyResult key;  // estimate_key(Analyzer): what analyze_audio reports
 };
 
 Analysis analyze(const std::vector<float>& y) {
@@ -129,7 +131,16 @@ Analysis analyze(const std::vector<float>& y) {
   r.onset = a.onset();
   r.frame_rate = a.frame_rate();
   r.key_chroma = a.key_chroma();
+  r.ending = ending_key_chroma(a);
+  r.key = estimate_key(a);
   return r;
+}
+
+// A chroma (sum 1 or not) from pitch classes with weights.
+std::array<float, kChroma> pcs(std::initializer_list<std::pair<int, float>> w) {
+  std::array<float, kChroma> c{};
+  for (auto [pc, v] : w) c[pc] += v;
+  return c;
 }
 
 // F-measure of estimated beats against the truth with a +-70 ms window (MIREX).
@@ -231,16 +242,86 @@ TEST(Dsp, KeysOfChordProgressions) {
   for (const Case& c : cases) {
     for (bool arp : {false, true}) {
       const Analysis r = analyze(progression(c.tonic_midi, c.minor, arp));
-      const KeyResult k = estimate_key(r.key_chroma.data());
-      std::printf("[key] %-9s %s -> %-9s r=%.3f margin=%.3f contrast=%.2f conf=%.2f\n", c.name,
+      const KeyResult& k = r.key;  // fitted profiles, whole file + ending
+      std::printf("[key] %-9s %s -> %-9s score=%.3f margin=%.3f contrast=%.2f conf=%.2f w=%.2f\n", c.name,
                   arp ? "arpeggio" : "chords  ", k.name.c_str(), k.correlation, k.margin, k.contrast,
-                  k.confidence);
+                  k.confidence, k.ending_weight);
       EXPECT_EQ(k.name, c.name) << (arp ? "arpeggio" : "chords");
       EXPECT_GT(k.confidence, 0.5);
-      const KeyResult t = estimate_key(r.key_chroma.data(), KeyProfile::kTemperley);
-      EXPECT_EQ(t.name, c.name) << "Temperley, " << (arp ? "arpeggio" : "chords");
+      EXPECT_GT(k.ending_weight, 0);
+      // The same through the chroma interface, and each profile set on the whole file alone.
+      const KeyResult k2 = estimate_key(r.key_chroma.data(), r.ending.data());
+      EXPECT_EQ(k2.name, k.name);
+      EXPECT_EQ(k2.correlations, k.correlations);
+      for (KeyProfile p : {KeyProfile::kFitted, KeyProfile::kKrumhanslKessler, KeyProfile::kTemperley}) {
+        const KeyResult t = estimate_key(r.key_chroma.data(), p);
+        EXPECT_EQ(t.name, c.name) << "profile " << static_cast<int>(p) << ", " << (arp ? "arpeggio" : "chords");
+        EXPECT_EQ(t.ending_weight, 0);
+      }
     }
   }
+}
+
+TEST(Dsp, KeyScoresAndEnding) {
+  // All seven white keys, equally: C major and A minor are nearly tied on the whole file; an ending
+  // on the A minor (or C major) triad decides between them.
+  const auto white = pcs({{0, 1}, {2, 1}, {4, 1}, {5, 1}, {7, 1}, {9, 1}, {11, 1}});
+  const auto a_minor = pcs({{9, 3}, {0, 2}, {4, 2}});
+  const auto c_major = pcs({{0, 3}, {4, 2}, {7, 2}});
+  const KeyResult none = estimate_key(white.data());
+  EXPECT_TRUE(none.name == "C major" || none.name == "A minor") << none.name;
+  EXPECT_EQ(estimate_key(white.data(), a_minor.data()).name, "A minor");
+  EXPECT_EQ(estimate_key(white.data(), c_major.data()).name, "C major");
+  // No ending, a null ending and an all-zero ending are the same thing.
+  const std::array<float, kChroma> zero{};
+  const KeyResult n1 = estimate_key(white.data(), nullptr), n2 = estimate_key(white.data(), zero.data());
+  EXPECT_EQ(n1.correlations, none.correlations);
+  EXPECT_EQ(n2.correlations, none.correlations);
+  EXPECT_EQ(n2.ending_weight, 0);
+  for (float v : n2.ending) EXPECT_EQ(v, 0);
+  // Scores stay in [-1, 1]; the reported key is the best, margin to the runner-up.
+  const KeyResult k = estimate_key(white.data(), a_minor.data());
+  EXPECT_GT(k.ending_weight, 0);
+  double best = -2, second = -2;
+  for (double s : k.correlations) {
+    EXPECT_LE(std::fabs(s), 1.0 + 1e-12);
+    if (s > best) { second = best; best = s; }
+    else if (s > second) second = s;
+  }
+  EXPECT_EQ(k.correlation, best);
+  EXPECT_NEAR(k.margin, best - second, 1e-15);
+  EXPECT_NEAR(k.ending[9], 3.0 / 7, 1e-6);
+  EXPECT_EQ(tstest::error_code([] { estimate_key(nullptr, nullptr); }), "invalid_field");
+}
+
+TEST(Dsp, EndingChromaIsTheLastSecondsOfSegments) {
+  // 10 s: a C major triad for 8 s, then an A minor triad: segments (4 s) 0-4, 4-8, 8-10.
+  std::vector<float> y(static_cast<size_t>(10 * kSr), 0.0f);
+  for (int i = 0; i < 8; ++i)
+    for (int m : {60, 64, 67}) add_tone(y, i, 1.0, midi_hz(m), 0.1);
+  for (int i = 8; i < 10; ++i)
+    for (int m : {57, 60, 64}) add_tone(y, i, 1.0, midi_hz(m), 0.1);
+  Analyzer a;
+  a.push(y.data(), y.size());
+  a.finish();
+  ASSERT_GE(a.segments().size(), 3u);
+  const auto last = a.segments().size() - 1;
+  const auto e = ending_key_chroma(a);  // the last segment alone holds >= 1 s of tonal frames
+  EXPECT_EQ(e, a.segment_key_chroma(last));
+  EXPECT_GT(e[9], 2 * e[7]);  // A (the triad), hardly any G (overtones only)
+  const auto e5 = ending_key_chroma(a, 5.0);  // needs the segment before it too
+  for (int c = 0; c < kChroma; ++c)
+    EXPECT_FLOAT_EQ(e5[c], static_cast<float>(static_cast<double>(a.segment_key_chroma(last)[c]) + a.segment_key_chroma(last - 1)[c]));
+  EXPECT_GT(e5[7], e5[9]);  // now mostly the C major triad
+  const auto all = ending_key_chroma(a, 1000.0);  // more than the file: every segment
+  const auto kc = a.key_chroma();
+  for (int c = 0; c < kChroma; ++c) EXPECT_NEAR(all[c], kc[c], 1e-3 * kc[c] + 1e-3);
+  Analyzer silent;
+  std::vector<float> z(static_cast<size_t>(3 * kSr), 0.0f);
+  silent.push(z.data(), z.size());
+  silent.finish();
+  for (float v : ending_key_chroma(silent)) EXPECT_EQ(v, 0);
+  EXPECT_EQ(estimate_key(silent).tonic, -1);
 }
 
 TEST(Dsp, TempoAndBeatsOfClicksAndDrums) {
@@ -298,6 +379,8 @@ TEST(Dsp, SilenceAndNoiseGiveLowConfidence) {
     const Analysis r = analyze(y);
     const KeyResult k = estimate_key(r.key_chroma.data());
     EXPECT_EQ(k.tonic, -1);
+    EXPECT_EQ(r.key.tonic, -1);
+    EXPECT_EQ(r.key.confidence, 0);
     EXPECT_EQ(k.confidence, 0);
     const TempoResult t = estimate_tempo(r.onset, r.frame_rate);
     EXPECT_EQ(t.bpm, 0);
@@ -312,9 +395,12 @@ TEST(Dsp, SilenceAndNoiseGiveLowConfidence) {
     const Analysis r = analyze(y);
     const KeyResult k = estimate_key(r.key_chroma.data());
     const TempoResult t = estimate_tempo(r.onset, r.frame_rate);
-    std::printf("[noise] seed %u key %s r=%.2f contrast=%.3f conf=%.3f tempo %.1f conf=%.3f\n", seed,
-                k.name.c_str(), k.correlation, k.contrast, k.confidence, t.bpm, t.confidence);
+    std::printf("[noise] seed %u key %s r=%.2f contrast=%.3f conf=%.3f (with ending %.3f) tempo %.1f conf=%.3f\n", seed,
+                k.name.c_str(), k.correlation, k.contrast, k.confidence, r.key.confidence, t.bpm, t.confidence);
     EXPECT_LT(k.confidence, 0.2);
+    EXPECT_LT(r.key.confidence, 0.2);
+    for (KeyProfile p : {KeyProfile::kKrumhanslKessler, KeyProfile::kTemperley})
+      EXPECT_LT(estimate_key(r.key_chroma.data(), p).confidence, 0.2);
     EXPECT_LT(t.confidence, 0.2);
   }
   // Empty input, NaNs, and tiny inputs do not crash.

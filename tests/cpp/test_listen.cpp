@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tunesmith/api.h"
+#include "test_helpers.h"
 
 using namespace tunesmith;
 using nlohmann::json;
@@ -61,6 +62,7 @@ json analyze(Engine& e, const json& req, const std::string& data) { return json:
 
 TEST(Listen, KeyTempoLoudnessOfASynthesizedSong) {
   Engine e;
+  e.set_model_dir(tstest::models_dir());
   const std::vector<std::vector<int>> cmaj = {{60, 64, 67}, {65, 69, 72}, {67, 71, 74}, {60, 64, 67}};  // I IV V I
   const auto pcm = song(44100, 12, 120, cmaj);
   const json r = analyze(e, {{"task", "analyze_audio"}}, wav16(pcm, 44100, 2));
@@ -68,9 +70,13 @@ TEST(Listen, KeyTempoLoudnessOfASynthesizedSong) {
   EXPECT_EQ(r["key"]["name"], "C major") << r["key"].dump();
   EXPECT_GT(r["key"]["confidence"].get<double>(), 0.5);
   EXPECT_EQ(r["key"]["evidence"]["chroma"].size(), 12u);
+  // Clicks on every beat at 120 BPM are just as periodic at 60: the onsets say 120, and the octave
+  // step may read it as a 60 BPM ballad (the listening model hears this synthetic song as one).
+  const double onset_bpm = r["tempo"]["evidence"]["octave"]["onset_bpm"];
+  EXPECT_NEAR(onset_bpm, 120, 2.5) << r["tempo"]["evidence"].dump();
   const double bpm = r["tempo"]["bpm"];
-  EXPECT_NEAR(bpm, 120, 2.5) << r["tempo"]["evidence"].dump();
-  EXPECT_GT(r["tempo"]["beat_count"].get<int>(), 18);
+  EXPECT_TRUE(std::fabs(bpm - 120) < 2.5 || std::fabs(bpm - 60) < 1.25) << r["tempo"]["evidence"].dump();
+  EXPECT_GT(r["tempo"]["beat_count"].get<int>(), bpm > 90 ? 18 : 9);
   EXPECT_TRUE(r["loudness"]["integrated_lufs"].is_number());
   EXPECT_LT(r["loudness"]["integrated_lufs"].get<double>(), 0);
   EXPECT_NEAR(r["duration"].get<double>(), 12.0, 0.01);
@@ -94,6 +100,7 @@ TEST(Listen, KeyTempoLoudnessOfASynthesizedSong) {
 
 TEST(Listen, MinorKeyAtAnotherRate) {
   Engine e;
+  e.set_model_dir(tstest::models_dir());
   const std::vector<std::vector<int>> amin = {{57, 60, 64}, {62, 65, 69}, {64, 68, 71}, {57, 60, 64}};  // i iv V i
   const json r = analyze(e, {{"task", "analyze_audio"}}, wav16(song(48000, 10, 96, amin), 48000, 2));
   ASSERT_FALSE(r.contains("error")) << r.dump();
@@ -103,6 +110,7 @@ TEST(Listen, MinorKeyAtAnotherRate) {
 
 TEST(Listen, SilenceAndBadInput) {
   Engine e;
+  e.set_model_dir(tstest::models_dir());
   const json s = analyze(e, {{"task", "analyze_audio"}}, wav16(std::vector<float>(44100 * 2 * 2, 0.0f), 44100, 2));
   ASSERT_FALSE(s.contains("error")) << s.dump();
   EXPECT_TRUE(s["loudness"]["integrated_lufs"].is_null());
@@ -141,6 +149,7 @@ TEST(Listen, SilenceAndBadInput) {
 
 TEST(Listen, EmbeddingsAndSimilarTracks) {
   Engine e;
+  e.set_model_dir(tstest::models_dir());
   const std::vector<std::vector<int>> cmaj = {{60, 64, 67}, {65, 69, 72}, {67, 71, 74}, {60, 64, 67}};
   const std::vector<std::vector<int>> dmaj = {{62, 66, 69}, {67, 71, 74}, {69, 73, 76}, {62, 66, 69}};
   const std::vector<std::vector<int>> amin = {{57, 60, 64}, {62, 65, 69}, {64, 68, 71}, {57, 60, 64}};
@@ -159,4 +168,111 @@ TEST(Listen, EmbeddingsAndSimilarTracks) {
   EXPECT_EQ(one["similar"].size(), 1u);
   const json zero = json::parse(e.request(json({{"task", "similar_tracks"}, {"query", a["embedding"]}, {"tracks", tracks}, {"count", 0}}).dump()));
   EXPECT_EQ(zero["error"]["field"], "count");
+}
+
+// The listening model (models/listen.*): style, instruments and mood with their evidence, the
+// octave choice, classify:false, and the model's integrity checks.
+TEST(Listen, StyleInstrumentsAndMood) {
+  Engine e;
+  e.set_model_dir(tstest::models_dir());
+  const std::vector<std::vector<int>> cmaj = {{60, 64, 67}, {65, 69, 72}, {67, 71, 74}, {60, 64, 67}};
+  const json r = analyze(e, {{"task", "analyze_audio"}, {"pictures", false}}, wav16(song(44100, 12, 120, cmaj), 44100, 2));
+  ASSERT_FALSE(r.contains("error")) << r.dump();
+  EXPECT_FALSE(r.contains("unavailable")) << r["unavailable"].dump();
+  const json& st = r["style"];
+  ASSERT_EQ(st["probabilities"].size(), 10u);
+  double sum = 0;
+  for (const json& p : st["probabilities"]) sum += p["p"].get<double>();
+  EXPECT_NEAR(sum, 1.0, 0.01);
+  EXPECT_EQ(st["label"], st["probabilities"][0]["label"]);
+  EXPECT_EQ(st["confidence"], st["probabilities"][0]["p"]);
+  EXPECT_TRUE(st["evidence"]["parts"].contains("sound"));
+  EXPECT_TRUE(st["evidence"]["parts"].contains("rhythm"));  // 12 s at 120 BPM: enough beats
+  EXPECT_GE(st["evidence"]["patches"].get<int>(), 5);
+  EXPECT_EQ(st["evidence"]["segments"].size(), r["segments"].size());
+  for (const json& s : r["segments"]) {
+    EXPECT_TRUE(s.contains("style") && s.contains("lead") && s.contains("mood")) << s.dump();
+  }
+  const json& in = r["instruments"];
+  EXPECT_EQ(in["lead"]["probabilities"].size(), 10u);
+  EXPECT_EQ(in["families"].size(), 17u);
+  const json& m = r["mood"];
+  EXPECT_GE(m["valence"].get<double>(), -1.0);
+  EXPECT_LE(m["valence"].get<double>(), 1.0);
+  EXPECT_GE(m["arousal"].get<double>(), -1.0);
+  EXPECT_LE(m["arousal"].get<double>(), 1.0);
+  EXPECT_EQ(m["probabilities"].size(), 4u);
+  EXPECT_NE(m["evidence"]["method"].get<std::string>().find("not trained"), std::string::npos);
+  bool mode = false;
+  for (const json& c : m["evidence"]["contributions"]) mode |= c["feature"] == "mode" && c["value"] == "major" && c["valence"].get<double>() > 0;
+  EXPECT_TRUE(mode) << m.dump();  // a major key pulls the valence up
+  EXPECT_TRUE(r["tempo"]["evidence"].contains("octave"));
+  // the same request gives the same answer
+  EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"pictures", false}}, wav16(song(44100, 12, 120, cmaj), 44100, 2)).dump(), r.dump());
+  // classify: false leaves the model out and says so
+  const json off = analyze(e, {{"task", "analyze_audio"}, {"pictures", false}, {"classify", false}}, wav16(song(44100, 6, 120, cmaj), 44100, 2));
+  ASSERT_FALSE(off.contains("error")) << off.dump();
+  EXPECT_FALSE(off.contains("style"));
+  EXPECT_TRUE(off["unavailable"].contains("style"));
+  EXPECT_TRUE(off.contains("mood"));  // rule-based: no model needed
+  // without a model directory the request asks for the model (the JS layer loads it and retries)
+  Engine bare;
+  const json need = analyze(bare, {{"task", "analyze_audio"}}, wav16(song(22050, 4, 120, cmaj), 22050, 1));
+  EXPECT_EQ(need["error"]["code"], "model_not_loaded");
+  EXPECT_EQ(need["error"]["model"], "listen");
+}
+
+TEST(Listen, SessionsFeedAFileInChunks) {
+  Engine e;
+  e.set_model_dir(tstest::models_dir());
+  const std::vector<std::vector<int>> amin = {{57, 60, 64}, {62, 65, 69}, {64, 68, 71}, {57, 60, 64}};
+  const std::string wav = wav16(song(44100, 10, 96, amin), 44100, 2);
+  json one = analyze(e, {{"task", "analyze_audio"}, {"pictures", false}}, wav);
+  ASSERT_FALSE(one.contains("error")) << one.dump();
+  for (size_t piece : {(size_t)7, (size_t)4093, (size_t)100000}) {  // odd sizes split the header and frames
+    json last;
+    for (size_t at = 0; at < wav.size(); at += piece) {
+      const bool final = at + piece >= wav.size();
+      json req = {{"task", "analyze_audio"}, {"session", "s" + std::to_string(piece)}, {"final", final}};
+      if (at == 0) req["pictures"] = false;
+      last = analyze(e, req, wav.substr(at, piece));
+      ASSERT_FALSE(last.contains("error")) << last.dump();
+      if (!final) {
+        EXPECT_EQ(last["state"], "open");
+      }
+    }
+    EXPECT_EQ(last["session"], "s" + std::to_string(piece));
+    last.erase("session");
+    EXPECT_EQ(last.dump(), one.dump()) << "piece " << piece;
+  }
+  // cancel, a bad chunk ends the session, limits
+  EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"session", "c"}}, wav.substr(0, 1000))["state"], "open");
+  EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"session", "c"}, {"cancel", true}}, "")["existed"], true);
+  EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"session", "bad"}}, "NOT A WAV FILE AT ALL")["error"]["code"], "invalid_audio");
+  EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"session", "bad"}, {"cancel", true}}, "")["existed"], false);
+  for (int i = 0; i < 8; ++i) analyze(e, {{"task", "analyze_audio"}, {"session", "open" + std::to_string(i)}}, wav.substr(0, 100));
+  EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"session", "one-too-many"}}, wav.substr(0, 100))["error"]["code"], "too_many_sessions");
+  EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"final", true}}, wav)["error"]["field"], "final");
+  EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"session", ""}}, wav)["error"]["code"], "invalid_field");
+}
+
+TEST(Listen, TamperedModelIsRefused) {
+  const std::string dir = tstest::models_dir() + "/";
+  const std::string man = tstest::read_file(dir + "listen.json");
+  std::string onnx = tstest::read_file(dir + "listen.onnx");
+  Engine e;
+  const json ok = e.load_resource(man, {{"listen.onnx", onnx}});
+  ASSERT_EQ(ok["ok"], true) << ok.dump();
+  onnx[onnx.size() / 2] ^= 0x01;
+  const json bad = e.load_resource(man, {{"listen.onnx", onnx}});
+  EXPECT_EQ(bad["error"]["code"], "model_invalid");
+  EXPECT_NE(bad["error"]["message"].get<std::string>().find("sha256"), std::string::npos) << bad.dump();
+  const json cut = e.load_resource(man, {{"listen.onnx", onnx.substr(0, 1000)}});
+  EXPECT_EQ(cut["error"]["code"], "model_invalid");
+  json m = json::parse(man);
+  m["architecture"]["channels"] = {12, 24, 48, 64};  // shapes that the file does not have
+  onnx[onnx.size() / 2] ^= 0x01;
+  const json shape = e.load_resource(m.dump(), {{"listen.onnx", onnx}});
+  EXPECT_EQ(shape["error"]["code"], "model_invalid");
+  EXPECT_NE(shape["error"]["message"].get<std::string>().find("shape"), std::string::npos) << shape.dump();
 }

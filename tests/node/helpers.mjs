@@ -13,8 +13,11 @@ export const NATIVE_CLI = path.join(ROOT, 'build', 'native', 'tunesmith');
 
 export const hasWasm = (variant) => ['mjs', 'wasm'].every((ext) => fs.existsSync(path.join(WASM_DIR, `tunesmith-${variant}.${ext}`)));
 export const hasModel = (name) => ['json', 'onnx'].every((ext) => fs.existsSync(path.join(MODELS_DIR, `${name}.${ext}`)));
+/** The transformer models (format tunesmith-model/1) in models/, by name. */
 export const modelNames = () => (fs.existsSync(MODELS_DIR) ? fs.readdirSync(MODELS_DIR) : [])
-  .filter((f) => f.endsWith('.json') && hasModel(f.slice(0, -5))).map((f) => f.slice(0, -5)).sort();
+  .filter((f) => f.endsWith('.json') && hasModel(f.slice(0, -5)))
+  .filter((f) => { try { return JSON.parse(fs.readFileSync(path.join(MODELS_DIR, f), 'utf8')).format === 'tunesmith-model/1'; } catch { return false; } })
+  .map((f) => f.slice(0, -5)).sort();
 
 /** false when everything is there; else the skip reason (or a thrown error under CI). */
 export function missing({ variants = ['mt', 'st'], models = ['lyrics-zh', 'lyrics-en'] } = {}) {

@@ -234,9 +234,12 @@ describe('analyze: native CLI, npm bin and the JS API agree', { skip: noNative, 
     assert.equal(lines[0], 'key: C major (confidence ' + lines[0].match(/confidence (\d\.\d\d)\)$/)[1] + ')');
     assert.match(lines[1], /^tempo: 1(19|20|21)\.\d BPM \(confidence \d\.\d\d, \d+ beats\)$/);
     assert.match(lines[2], /^loudness: -\d+\.\d LUFS integrated, range (\d+\.\d|-) LU, true peak -?\d+\.\d dBTP$/);
-    assert.equal(lines[3], 'duration: 8.0 s, 44100 Hz, 2 channels');
-    assert.match(lines[4], /^ {2}0\.0-4\.0 s: [A-G][#b]? (major|minor), max -\d+\.\d LUFS$/);
-    assert.equal(lines.length, 6);
+    assert.match(lines[3], /^style: [a-z_]+ \(confidence \d\.\d\d\)$/);
+    assert.match(lines[4], /^lead instrument: [a-z_]+ \(confidence \d\.\d\d\); heard: .+$/);
+    assert.match(lines[5], /^mood: (happy|calm|sad|tense) \(valence -?\d\.\d\d, arousal -?\d\.\d\d; rule-based\)$/);
+    assert.equal(lines[6], 'duration: 8.0 s, 44100 Hz, 2 channels');
+    assert.match(lines[7], /^ {2}0\.0-4\.0 s: [A-G][#b]? (major|minor), max -\d+\.\d LUFS, [a-z_]+, (happy|calm|sad|tense)$/);
+    assert.equal(lines.length, 9);
   });
 
   test('warnings go to stderr, the same on both sides (a short mono file)', async () => {

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Scores analyze_audio's key and tempo against the labels of rendered clips (docs/audio-data.md):
 // MIREX weighted key score (1 same key, 0.5 fifth, 0.3 relative, 0.2 parallel), tempo Accuracy1
-// (within 4%) and Accuracy2 (also at 1/3, 1/2, 2x, 3x), per style and overall, plus loudness sanity.
+// (within 4%) and Accuracy2 (also at 1/3, 1/2, 2x, 3x), per style and overall; the classifier's
+// style (and the sound-only / rhythm-only parts), lead instrument family and family presence, with
+// confusion matrices. --md prints markdown tables for the model card.
 //
 // usage: node tools/audio/eval_listen.mjs [--data build/audio] [--split test] [--limit N] [--json out.json]
 import fs from 'node:fs';
@@ -42,19 +44,59 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const est = out.key?.name ? { tonic: out.key.tonic, mode: out.key.mode } : null;
     rows.push({ id: rec.id, style: rec.style, key: `${rec.key.tonic} ${rec.key.mode}`, est: out.key?.name ?? null, key_score: mirex(est, rec.key),
                 tempo: rec.tempo, bpm: out.tempo?.bpm ?? null, acc1: out.tempo?.bpm ? acc1(out.tempo.bpm, rec.tempo) : false,
-                acc2: out.tempo?.bpm ? acc2(out.tempo.bpm, rec.tempo) : false, lufs: out.loudness?.integrated_lufs });
+                acc2: out.tempo?.bpm ? acc2(out.tempo.bpm, rec.tempo) : false, lufs: out.loudness?.integrated_lufs,
+                style_est: out.style?.label ?? null, lead: rec.featured_family || 'none', lead_est: out.instruments?.lead?.label ?? null,
+                families: rec.families, families_est: (out.instruments?.families || []).filter((f) => f.present).map((f) => f.label),
+                families_p: Object.fromEntries((out.instruments?.families || []).map((f) => [f.label, f.p])),
+                octave_switched: out.tempo?.evidence?.octave?.switched ?? null, onset_bpm: out.tempo?.evidence?.octave?.onset_bpm ?? null,
+                classifier_bpm: out.tempo?.evidence?.octave?.classifier_bpm ?? null, half_bpm: out.tempo?.evidence?.half?.bpm ?? null, double_bpm: out.tempo?.evidence?.double?.bpm ?? null,
+                base_score: out.tempo?.evidence?.candidates?.[0]?.score ?? null, half_score: out.tempo?.evidence?.half?.score ?? null, double_score: out.tempo?.evidence?.double?.score ?? null,
+                mood: out.mood?.label ?? null });
   }
   const wall = (Date.now() - t0) / 1000;
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const summary = (rs) => ({ clips: rs.length, key_mirex: +mean(rs.map((r) => r.key_score)).toFixed(3), key_exact: +mean(rs.map((r) => +(r.key_score === 1))).toFixed(3),
-                             tempo_acc1: +mean(rs.map((r) => +r.acc1)).toFixed(3), tempo_acc2: +mean(rs.map((r) => +r.acc2)).toFixed(3) });
+                             tempo_acc1: +mean(rs.map((r) => +r.acc1)).toFixed(3), tempo_acc2: +mean(rs.map((r) => +r.acc2)).toFixed(3),
+                             tempo_acc1_onset_only: +mean(rs.map((r) => +(r.onset_bpm ? acc1(r.onset_bpm, r.tempo) : r.acc1))).toFixed(3),
+                             style: +mean(rs.map((r) => +(r.style_est === r.style))).toFixed(3),
+                             lead: +mean(rs.map((r) => +(r.lead_est === r.lead))).toFixed(3) });
+  // family presence: per family precision/recall over the clips (the labels list every family playing)
+  const famNames = [...new Set(rows.flatMap((r) => Object.keys(r.families_p)))].sort();
+  const famStats = famNames.map((f) => {
+    let tp = 0, fp = 0, fn = 0, tn = 0;
+    for (const r of rows) {
+      const truth = r.families.includes(f), est = r.families_est.includes(f);
+      if (truth && est) tp++; else if (est) fp++; else if (truth) fn++; else tn++;
+    }
+    const prec = tp + fp ? tp / (tp + fp) : null, rec = tp + fn ? tp / (tp + fn) : null;
+    return { family: f, clips_with: tp + fn, precision: prec === null ? null : +prec.toFixed(3), recall: rec === null ? null : +rec.toFixed(3),
+             accuracy: +((tp + tn) / rows.length).toFixed(3), f1: prec && rec ? +((2 * prec * rec) / (prec + rec)).toFixed(3) : 0 };
+  });
+  const confusion = (truthKey, estKey) => {
+    const labels = [...new Set(rows.map((r) => r[truthKey]))].sort();
+    const m = labels.map(() => labels.map(() => 0));
+    for (const r of rows) { const i = labels.indexOf(r[truthKey]), j = labels.indexOf(r[estKey]); if (i >= 0 && j >= 0) m[i][j]++; }
+    return { labels, rows_true_cols_predicted: m };
+  };
   const byStyle = {};
   for (const r of rows) (byStyle[r.style] ||= []).push(r);
   const result = { split, data, overall: summary(rows), by_style: Object.fromEntries(Object.entries(byStyle).map(([k, v]) => [k, summary(v)])),
+                   families: famStats, families_exact_set: +mean(rows.map((r) => +([...r.families].sort().join() === [...r.families_est].sort().join()))).toFixed(3),
+                   style_confusion: confusion('style', 'style_est'), lead_confusion: confusion('lead', 'lead_est'),
                    times_real_time_native_cli: +(audioSeconds / wall).toFixed(1), rows };
   console.log(`analyze_audio on ${rows.length} ${split} clips (${audioSeconds.toFixed(0)} s of audio, ${result.times_real_time_native_cli}x real time with the CLI's process start)`);
-  console.log('| style | clips | key MIREX | key exact | tempo Acc1 | tempo Acc2 |\n|---|---|---|---|---|---|');
-  for (const [k, v] of [...Object.entries(result.by_style), ['**all**', result.overall]]) console.log(`| ${k} | ${v.clips} | ${v.key_mirex} | ${v.key_exact} | ${v.tempo_acc1} | ${v.tempo_acc2} |`);
+  console.log('| style | clips | key MIREX | key exact | tempo Acc1 | tempo Acc2 | Acc1 before the octave choice | style | lead family |\n|---|---|---|---|---|---|---|---|---|');
+  for (const [k, v] of [...Object.entries(result.by_style), ['**all**', result.overall]]) {
+    console.log(`| ${k} | ${v.clips} | ${v.key_mirex} | ${v.key_exact} | ${v.tempo_acc1} | ${v.tempo_acc2} | ${v.tempo_acc1_onset_only} | ${v.style} | ${v.lead} |`);
+  }
+  const printConfusion = (title, c) => {
+    console.log(`\n${title} (rows: true, columns: predicted)\n\n| | ${c.labels.join(' | ')} |\n|---|${c.labels.map(() => '---').join('|')}|`);
+    c.rows_true_cols_predicted.forEach((row, i) => console.log(`| **${c.labels[i]}** | ${row.join(' | ')} |`));
+  };
+  printConfusion('Style confusion', result.style_confusion);
+  printConfusion('Lead instrument family confusion', result.lead_confusion);
+  console.log(`\nFamilies heard (exact set ${result.families_exact_set}):\n\n| family | clips with it | precision | recall | F1 | accuracy |\n|---|---|---|---|---|---|`);
+  for (const f of famStats) console.log(`| ${f.family} | ${f.clips_with} | ${f.precision ?? '-'} | ${f.recall ?? '-'} | ${f.f1} | ${f.accuracy} |`);
   const json = arg('--json', null);
   if (json) fs.writeFileSync(json, JSON.stringify(result, null, 1));
 }

@@ -5,7 +5,7 @@
 // (engine/cli/main.cpp); USAGE below is the reference.
 // ($TUNESMITH_MODELS / $TUNESMITH_WASM_DIR override the package's models/ and dist/wasm/.)
 import fs from 'node:fs';
-import { createEngine, editRequest, melodyRequest, editMelodyRequest, midiBytes } from './index.mjs';
+import { createEngine, editRequest, melodyRequest, editMelodyRequest, midiBytes, TunesmithError } from './index.mjs';
 
 const USAGE = `usage:
   tunesmith lyrics --title T [--style S] [--lines N] [--lang zh|en] [--seed N] [--temperature X]
@@ -38,6 +38,9 @@ const USAGE = `usage:
       the whole response (beats, segments, pictures, evidence).
   tunesmith request ['<json>']     (reads the request JSON from stdin when no argument is given)
   tunesmith info
+  tunesmith serve [--port N] [--host H] [--workers N] [--queue N] [--timeout S] [--cors ORIGIN]
+      HTTP mode on http://127.0.0.1:8787/ (--port 0: any free port): POST /generate_lyrics (JSON
+      or form: song_title, song_style, lyrics_length), POST /TASK for every task, GET /health.
 options for all: --models DIR  --threads N|auto
 Output without --json: lyrics as they are written, with [Section] headers when --structure is
 given (edit: always); notes and relaxed constraints on stderr; title: one title a line;
@@ -145,6 +148,13 @@ async function readBytes(file, what) {
   try { return fs.readFileSync(file); } catch (err) { throw new UsageError(`${what}: cannot read ${file}: ${err.code || err.message}`); }
 }
 
+async function openBlob(file, what) {
+  try {
+    if (!fs.statSync(file).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    return await fs.openAsBlob(file);
+  } catch (err) { throw new UsageError(`${what}: cannot read ${file}: ${err.code || err.message}`); }
+}
+
 async function readText(file, what) {
   if (file === '-') return readStdin(what);
   try { return fs.readFileSync(file, 'utf8'); } catch (err) { throw new UsageError(`${what}: cannot read ${file}: ${err.code || err.message}`); }
@@ -224,9 +234,16 @@ function printAudio(write, r) {
   write(`tempo: ${num(t.bpm, 1)} BPM (confidence ${num(t.confidence, 2)}, ${t.beat_count ?? 0} beats)\n`);
   const l = r.loudness || {};
   write(`loudness: ${num(l.integrated_lufs, 1)} LUFS integrated, range ${num(l.loudness_range_lu, 1)} LU, true peak ${num(l.true_peak_dbtp, 1)} dBTP\n`);
+  if (r.style) write(`style: ${r.style.label} (confidence ${num(r.style.confidence, 2)})\n`);
+  if (r.instruments) {
+    const heard = (r.instruments.families || []).filter((f) => f.present).map((f) => f.label);
+    write(`lead instrument: ${r.instruments.lead.label} (confidence ${num(r.instruments.lead.confidence, 2)}); heard:${heard.length ? ' ' + heard.join(', ') : ' -'}\n`);
+  }
+  if (r.mood) write(`mood: ${r.mood.label} (valence ${num(r.mood.valence, 2)}, arousal ${num(r.mood.arousal, 2)}; rule-based)\n`);
   write(`duration: ${num(r.duration, 1)} s, ${r.sample_rate} Hz, ${r.channels}${r.channels === 1 ? ' channel' : ' channels'}\n`);
   for (const s of r.segments || []) {
-    write(`  ${num(s.start, 1)}-${num(s.end, 1)} s: ${typeof s.key?.name === 'string' ? s.key.name : '-'}, max ${num(s.loudness_max_lufs, 1)} LUFS\n`);
+    write(`  ${num(s.start, 1)}-${num(s.end, 1)} s: ${typeof s.key?.name === 'string' ? s.key.name : '-'}, max ${num(s.loudness_max_lufs, 1)} LUFS` +
+      `${s.style ? ', ' + s.style.label : ''}${s.mood ? ', ' + s.mood.label : ''}\n`);
   }
   for (const w of r.warnings || []) process.stderr.write(`warning: ${typeof w === 'string' ? w : JSON.stringify(w)}\n`);
 }
@@ -302,6 +319,29 @@ function writeMelodyFiles(prefix, res) {
   return files.map(([f]) => f);
 }
 
+/** serve: HTTP mode (web/src/serve.mjs, loaded only here); runs until SIGINT/SIGTERM, then exits 0. */
+async function runServe(argv) {
+  const { flags, positional } = parseFlags(argv, { port: 'text', host: 'text', workers: 'text', queue: 'text', timeout: 'text', cors: 'text', ...COMMON_FLAGS }, []);
+  noPositional(positional);
+  const opt = (flag) => (flags[flag] === undefined ? undefined : toInt(flag, flags[flag]));
+  const ranged = (flag, lo, hi) => {
+    const v = opt(flag);
+    if (v !== undefined && (v < lo || v > hi)) throw new UsageError(`--${flag} must be ${lo}..${hi}, got ${v}`);
+    return v;
+  };
+  const { serve, MAX_WORKERS } = await import('./serve.mjs');
+  const timeout = ranged('timeout', 1, 86400);
+  const server = await serve({
+    port: ranged('port', 0, 65535), host: flags.host, workers: ranged('workers', 1, MAX_WORKERS), queue: ranged('queue', 0, 100000),
+    timeoutMs: timeout && timeout * 1000, cors: flags.cors,
+    threads: flags.threads === undefined || flags.threads === 'auto' ? 'auto' : ranged('threads', 1, 64),
+    modelBaseUrl: flags.models ?? process.env.TUNESMITH_MODELS, wasmBaseUrl: process.env.TUNESMITH_WASM_DIR,
+  });
+  await server.closed;
+  process.exitCode = 0;
+  setTimeout(() => process.exit(0), 5000).unref(); // nothing should be left, but never hang on exit
+}
+
 async function main(argv) {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -351,7 +391,8 @@ async function main(argv) {
   } else if (command === 'analyze') {
     const { flags, positional } = parseFlags(rest, COMMON_FLAGS, ['json']);
     if (positional.length !== 1) throw new UsageError('analyze takes one FILE.wav');
-    data = await readBytes(positional[0], 'analyze');
+    // A file is read as a Blob: analyzeAudio sends it in slices (bounded memory for hour-long files).
+    data = positional[0] === '-' ? await readBytes('-', 'analyze') : await openBlob(positional[0], 'analyze');
     // The WAV bytes go beside the request; name: the file's base name, as the native CLI sends it.
     request = { task: 'analyze_audio', name: positional[0].slice(positional[0].lastIndexOf('/') + 1) };
     if (!flags.json) output = 'audio';
@@ -374,6 +415,8 @@ async function main(argv) {
     if (positional.length > 1) throw new UsageError('request takes one JSON argument');
     request = positional.length ? positional[0] : await readStdin('request'); // sent verbatim: C++ parses it
     common = flags;
+  } else if (command === 'serve') {
+    return runServe(rest);
   } else if (command === 'info') {
     const { flags, positional } = parseFlags(rest, COMMON_FLAGS, []);
     noPositional(positional);
@@ -393,7 +436,19 @@ async function main(argv) {
     // Songs: print each line as it is written (like the native CLI); edits print the final song.
     const printer = output === 'song' ? songPrinter(write, headers) : null;
     const streaming = printer && request.task === 'generate_lyrics';
-    const res = await engine.requestRaw(request, streaming ? printer.onEvent : null, data);
+    let res;
+    if (request.task === 'analyze_audio' && typeof Blob === 'function' && data instanceof Blob) {
+      try {
+        const { task, ...fields } = request;
+        res = await engine.analyzeAudio(data, fields);
+        delete res.session;
+      } catch (err) {
+        if (!(err instanceof TunesmithError)) throw err;
+        res = { error: err.error };
+      }
+    } else {
+      res = await engine.requestRaw(request, streaming ? printer.onEvent : null, data);
+    }
     if (res?.error) return fail(res.error);
     if (output === 'json') write(`${JSON.stringify(res)}\n`);
     else if (output === 'song') { printer.finish(res); printRemarks(res); }

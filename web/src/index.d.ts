@@ -502,6 +502,8 @@ export interface AnalyzeAudioFields {
   pictures?: boolean;
   /** Echoed in source.name (e.g. the file's name). */
   name?: string;
+  /** Run the style/instrument classifier (default true; it loads models/listen.* on first use). */
+  classify?: boolean;
   [field: string]: unknown;
 }
 
@@ -516,7 +518,18 @@ export interface AnalyzeAudioOptions extends AnalyzeAudioFields {
    * copy them. Channel arrays and AudioBuffers are interleaved into a new buffer, always transferred.
    */
   transfer?: boolean;
+  /** Cancels the analysis between chunks (rejects with a TunesmithError, code 'aborted'). */
+  signal?: AbortSignal;
+  /**
+   * Inputs larger than this (bytes; default AUDIO_CHUNK_BYTES, 8 MiB) are sent in chunks over an
+   * analyze_audio session: a Blob/File is read slice by slice and decoded PCM interleaved chunk by
+   * chunk, so memory stays bounded for hour-long files.
+   */
+  chunkBytes?: number;
 }
+
+/** The chunk size above which analyzeAudio streams its input (8 MiB). */
+export const AUDIO_CHUNK_BYTES: number;
 
 export interface KeyEvidence {
   method: string;
@@ -525,6 +538,9 @@ export interface KeyEvidence {
   chroma_order: string[];
   /** The five keys whose profiles correlate best with the chroma. */
   best_keys: Array<{ key: string; correlation: number }>;
+  /** The chroma of the ending (the last segments), which also counts (weight ending_weight). */
+  ending_chroma?: number[];
+  ending_weight?: number;
 }
 
 export interface SegmentKey {
@@ -556,7 +572,49 @@ export interface AudioTempo {
     candidates: Array<{ bpm: number; salience: number; score: number }>;
     half: { bpm: number; score: number };
     double: { bpm: number; score: number };
+    /** The classifier's own tempo estimate, which picks the octave (half / same / double). */
+    octave?: { classifier_bpm: number; onset_bpm: number; switched: boolean };
   };
+}
+
+/** A label with its probability. */
+export interface LabelP { label: string; p: number }
+
+export interface AudioStyle {
+  /** One of the model's classes (models/listen.json labels.style), e.g. 'rock', 'pop_ballad'. */
+  label: string;
+  confidence: number;
+  /** Every class, most probable first. */
+  probabilities: LabelP[];
+  evidence: {
+    method: string;
+    patches: number;
+    segments: Array<{ start: number; end: number; label: string; p: number }>;
+    strongest_segments: Array<{ start: number; end: number; p: number }>;
+    notes: string[];
+  };
+}
+
+export interface AudioInstruments {
+  /** The lead (melody) instrument's General MIDI family, or 'none'. */
+  lead: { label: string; confidence: number; probabilities: LabelP[] };
+  /** Every family (and drums), most probable first; present: p >= 0.5. */
+  families: Array<LabelP & { present: boolean }>;
+  evidence: { method: string; notes: string[] };
+}
+
+export type MoodLabel = 'happy' | 'calm' | 'sad' | 'tense';
+
+export interface AudioMood {
+  label: MoodLabel;
+  /** -1..1. */
+  valence: number;
+  /** -1..1. */
+  arousal: number;
+  confidence: number;
+  probabilities: Array<{ label: MoodLabel; p: number }>;
+  /** A documented rule-based estimate, not a trained model (docs/listen-api.md). */
+  evidence: { method: string; contributions: Array<{ feature: string; value: unknown; valence: number; arousal: number }> };
 }
 
 export interface AudioLoudness {
@@ -578,6 +636,9 @@ export interface AudioSegment {
   rms_db: number | null;
   loudness_max_lufs: number | null;
   onset_strength: number;
+  style?: { label: string; confidence: number };
+  lead?: { label: string; confidence: number };
+  mood?: { label: MoodLabel; valence: number; arousal: number };
 }
 
 /** A picture over the whole file: values 0..255 (range[0]..range[1]), column-major: values[c * rows + r]. */
@@ -610,10 +671,15 @@ export interface AnalyzeAudioResponse {
   segment_seconds: number;
   /** e.g. clipping, NaN samples, a truncated file, shorter than 3 seconds, silence. */
   warnings: string[];
-  /** What the engine cannot tell yet, and why. */
+  style?: AudioStyle;
+  instruments?: AudioInstruments;
+  mood?: AudioMood;
+  /** What the engine could not tell for this file, and why (e.g. silence, classify: false). */
+  unavailable?: { style?: string; mood?: string; instruments?: string };
   /** Descriptor embedding (64 numbers, unit length) for similar_tracks. */
   embedding: number[];
-  unavailable: { style: string; mood: string; instruments: string };
+  /** Echoed for session (chunked) requests. */
+  session?: string;
   /** Absent with {pictures: false}. */
   pictures?: { chroma: AudioPicture; mel: AudioPicture };
 }

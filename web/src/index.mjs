@@ -275,6 +275,55 @@ export async function analyzeAudioRequest(input, fields = {}) {
   return { request, data: new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength), owned };
 }
 
+// Inputs larger than this go to the engine in chunks of this size (analyze_audio sessions).
+export const AUDIO_CHUNK_BYTES = 8 << 20;
+let sessionCounter = 0;
+
+function throwIfAborted(signal) {
+  if (signal?.aborted) {
+    throw new TunesmithError({ code: 'aborted', message: 'the analysis was cancelled', reason: String(signal.reason?.message || signal.reason || 'aborted') });
+  }
+}
+
+/** Decoded PCM as {channels, frames, sampleRate, at(c) -> Float32Array view} or null (not PCM). */
+function pcmSource(input) {
+  if (!input || typeof input !== 'object' || isBlob(input) || ArrayBuffer.isView(input) || input instanceof ArrayBuffer) return null;
+  if (typeof input.getChannelData === 'function') {
+    const channels = input.numberOfChannels, chans = [];
+    for (let c = 0; c < channels; c++) chans.push(input.getChannelData(c));
+    return { channels, frames: chans[0]?.length ?? 0, sampleRate: input.sampleRate, planar: chans };
+  }
+  if (Array.isArray(input.channels) && input.channels.length && (input.numberOfChannels === undefined || input.numberOfChannels === input.channels.length)) {
+    const frames = input.channels[0]?.length ?? 0;
+    if (input.channels.some((c) => !c || c.length !== frames)) return null; // analyzeAudioRequest reports it
+    return { channels: input.channels.length, frames, sampleRate: input.sampleRate, planar: input.channels };
+  }
+  if (input.channels instanceof Float32Array) {
+    const channels = input.numberOfChannels ?? 1;
+    if (!Number.isInteger(channels) || channels < 1 || input.channels.length % channels) return null;
+    return { channels, frames: input.channels.length / channels, sampleRate: input.sampleRate, interleaved: input.channels };
+  }
+  return null;
+}
+
+async function* blobChunks(blob, size) {
+  for (let at = 0; at < blob.size; at += size) {
+    const end = Math.min(blob.size, at + size);
+    yield { bytes: new Uint8Array(await blob.slice(at, end).arrayBuffer()), last: end >= blob.size };
+  }
+}
+
+async function* pcmChunks(pcm, size) {
+  const step = Math.max(1, Math.floor(size / (4 * pcm.channels)));
+  for (let at = 0; at < pcm.frames; at += step) {
+    const n = Math.min(step, pcm.frames - at);
+    let out;
+    if (pcm.interleaved) out = pcm.interleaved.slice(at * pcm.channels, (at + n) * pcm.channels);
+    else out = interleave(pcm.planar.map((c) => c.subarray(at, at + n)));
+    yield { bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength), frames: n, last: at + n >= pcm.frames };
+  }
+}
+
 /**
  * Decodes an audio file (any format the browser can play: MP3, AAC, Ogg, FLAC, WAV) to an AudioBuffer
  * with WebAudio's decodeAudioData, for engine.analyzeAudio. Pages only: it runs on the main thread
@@ -496,13 +545,47 @@ class Engine {
    * false}; channel arrays and AudioBuffers are interleaved into a new buffer, which is transferred.
    */
   async analyzeAudio(input, opts = {}) {
-    const { onProgress, onEvent, transfer = true, ...fields } = opts || {};
-    const { request, data, owned } = await analyzeAudioRequest(input, fields);
+    const { onProgress, onEvent, transfer = true, signal, chunkBytes = AUDIO_CHUNK_BYTES, ...fields } = opts || {};
     const handler = onProgress || onEvent ? (ev) => {
       onEvent?.(ev);
       if (ev.event === 'progress') onProgress?.(ev);
     } : null;
+    throwIfAborted(signal);
+    const chunk = Math.max(4096, Math.floor(Number(chunkBytes) || AUDIO_CHUNK_BYTES));
+    // Large inputs go in chunks over an analyze_audio session, so neither side holds the whole
+    // file: a Blob/File is read slice by slice; decoded PCM is interleaved chunk by chunk.
+    if (isBlob(input) && input.size > chunk) return this.#analyzeChunked(blobChunks(input, chunk), { format: 'wav', ...fields }, handler, signal, null);
+    const pcm = pcmSource(input);
+    if (pcm && pcm.frames * pcm.channels * 4 > chunk) {
+      return this.#analyzeChunked(pcmChunks(pcm, chunk), { format: 'f32', sample_rate: pcm.sampleRate, channels: pcm.channels, ...fields },
+        handler, signal, pcm.frames);
+    }
+    const { request, data, owned } = await analyzeAudioRequest(input, fields);
+    throwIfAborted(signal);
     return this.request(request, handler, data, { transfer: owned || transfer });
+  }
+
+  async #analyzeChunked(chunks, fields, handler, signal, totalFrames) {
+    const session = `a${++sessionCounter}-${Date.now().toString(36)}`;
+    const first = { task: 'analyze_audio', ...fields, session };
+    let sent = 0, frames = 0, started = false;
+    try {
+      for await (const c of chunks) {
+        throwIfAborted(signal);
+        const req = sent === 0 ? { ...first, final: c.last } : { task: 'analyze_audio', session, final: c.last };
+        sent++;
+        const res = await this.request(req, handler, c.bytes, { transfer: true });
+        started = true;
+        frames += c.frames || 0;
+        // PCM sessions do not know their length: progress comes from here
+        if (totalFrames && handler && !c.last) handler({ event: 'progress', fraction: Math.min(1, Math.round((frames / totalFrames) * 1000) / 1000) });
+        if (c.last) return res;
+      }
+      throw new TunesmithError({ code: 'invalid_audio', message: 'no audio: the input is empty', reason: 'empty' });
+    } catch (err) {
+      if (started) this.requestRaw({ task: 'analyze_audio', session, cancel: true }).catch(() => {});
+      throw err;
+    }
   }
 
   /**

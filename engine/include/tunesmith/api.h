@@ -25,6 +25,8 @@ class Phonetics;
 class EnLexicon;
 class Sentiment;
 class NgramIndex;
+class AudioClassifier;
+class AudioSession;
 
 // Streaming events during a request ({"event":"token",...}, {"event":"line",...}).
 using EventFn = std::function<void(const nlohmann::json& event)>;
@@ -60,6 +62,11 @@ class Engine {
   std::shared_ptr<const EnLexicon> en_lexicon(const std::string& model_name);  // with that model's word list
   std::shared_ptr<const Sentiment> sentiment();
   std::shared_ptr<const NgramIndex> ngrams(const std::string& model_name);
+  // The listening classifier ("listen": format tunesmith-audio-classifier/1), loaded from model_dir_
+  // on first use when it is set; otherwise "model_not_loaded" with "model": "listen".
+  std::shared_ptr<const AudioClassifier> listen_classifier();
+  // analyze_audio sessions (a file fed in chunks over several requests), by the caller's id.
+  std::map<std::string, std::shared_ptr<AudioSession>>& audio_sessions() { return audio_sessions_; }
   static nlohmann::json build_info();
   nlohmann::json loaded_models() const;  // [{name, language, version, sha256}]
 
@@ -71,6 +78,8 @@ class Engine {
   std::map<std::string, std::shared_ptr<const EnLexicon>> lexicons_;
   std::map<std::string, std::string> word_lists_;  // model -> its lexicon file's text
   std::shared_ptr<const Sentiment> sentiment_;
+  std::shared_ptr<const AudioClassifier> listen_;
+  std::map<std::string, std::shared_ptr<AudioSession>> audio_sessions_;
   std::string model_dir_;
   std::string_view data_;
 };

@@ -6,7 +6,7 @@
 //   tunesmith::dsp::Analyzer a;                 // 22050 Hz, the analysis rate (see docs/dsp.md)
 //   while (more) a.push(block, n);              // any block sizes: the result does not depend on them
 //   a.finish();
-//   auto key = tunesmith::dsp::estimate_key(a.key_chroma().data());
+//   auto key = tunesmith::dsp::estimate_key(a);  // whole-file key chroma + ending (docs/dsp.md)
 //   auto tempo = tunesmith::dsp::estimate_tempo(a.onset(), a.frame_rate());
 //
 // Framing follows librosa's center=True with zero padding: frame t is centred on sample t*hop
@@ -177,21 +177,39 @@ class Analyzer {
 
 // ------------------------------------------------------------------------------------------ key
 
-enum class KeyProfile { kKrumhanslKessler, kTemperley };
+// kFitted (the default): major/minor profiles fitted to the engine's own key chroma of rendered,
+// labelled clips (tools/audio/fit_key_profiles.mjs, train split only), plus a second pair fitted to
+// the clips' endings. kKrumhanslKessler / kTemperley: the classic probe-tone / corpus profiles
+// (used for the ending too). See docs/dsp.md.
+enum class KeyProfile { kKrumhanslKessler, kTemperley, kFitted };
 
 struct KeyResult {
   int tonic = -1;        // 0 = C ... 11 = B; -1 when the chroma is empty
   bool minor = false;
   std::string name;      // e.g. "F# major", "Eb minor"; "" when tonic = -1
-  double correlation = 0;  // Pearson r of the best key
-  double margin = 0;       // best r minus the runner-up's
-  double confidence = 0;   // [0,1]: max(r,0) scaled down when the chroma is nearly flat (see docs)
+  // The score of the best key: the Pearson r of the chroma with the key's profile or, with an
+  // ending, (r + w r_ending) / (1 + w) (w = ending_weight), so still in [-1, 1].
+  double correlation = 0;
+  double margin = 0;       // best score minus the runner-up's
+  double confidence = 0;   // [0,1]: max(score,0) scaled down when the chroma is nearly flat (see docs)
   double contrast = 0;     // coefficient of variation of the chroma (0 = flat)
-  std::array<double, 24> correlations{};  // 0..11: C..B major, 12..23: C..B minor
+  std::array<double, 24> correlations{};  // the score of every key: 0..11: C..B major, 12..23: C..B minor
   std::array<float, kChroma> chroma{};    // the input, normalised to sum 1 (the evidence)
+  std::array<float, kChroma> ending{};    // the ending chroma, normalised to sum 1 (all 0: none given)
+  double ending_weight = 0;               // w above (0 when no ending was used)
 };
 
-KeyResult estimate_key(const float* chroma12, KeyProfile profile = KeyProfile::kKrumhanslKessler);
+// One chroma (a whole file's or a segment's key chroma): correlation with the 24 rotated profiles.
+KeyResult estimate_key(const float* chroma12, KeyProfile profile = KeyProfile::kFitted);
+// A whole clip: its key chroma plus the chroma of its ending (nullptr or all 0: none), which
+// charts and songs usually close on the tonic chord; the scores are combined as in KeyResult.
+KeyResult estimate_key(const float* chroma12, const float* ending12, KeyProfile profile = KeyProfile::kFitted);
+// The ending of an analysed file: the key chromas of the last segments (Analyzer::segment_key_chroma,
+// summed from the last one backwards until they hold at least min_seconds of tonal frames; the whole
+// file when it has fewer). All 0 when the file has no tonal frame.
+std::array<float, kChroma> ending_key_chroma(const Analyzer& an, double min_seconds = 1.0);
+// What analyze_audio reports for a file: estimate_key(an.key_chroma(), ending_key_chroma(an)).
+KeyResult estimate_key(const Analyzer& an, KeyProfile profile = KeyProfile::kFitted);
 std::string key_name(int tonic, bool minor);  // flats for Eb, Ab, Bb (and minor Bb/Eb), else sharps
 
 // ------------------------------------------------------------------------------- tempo and beats

@@ -19,5 +19,7 @@ namespace tunesmith {
 nlohmann::json task_analyze_audio(Engine& eng, const nlohmann::json& req, const EventFn& on_event);
 // Ranks tracks ({id, embedding} from analyze_audio) by cosine similarity to a query embedding.
 nlohmann::json task_similar_tracks(Engine& eng, const nlohmann::json& req, const EventFn& on_event);
+// The classifier's outputs for one 64 x 128 log-mel patch (a reference check against ONNX Runtime).
+nlohmann::json task_classify_patch(Engine& eng, const nlohmann::json& req, const EventFn& on_event);
 
 }  // namespace tunesmith
