@@ -643,12 +643,16 @@ json AudioSession::finish(const EventFn& on_event) {
       const double pred = 120.0 * dsp::det_exp(cm.log2_tempo * dsp::det_log(2.0));
       const double l2 = dsp::det_log(2.0);
       auto dist = [&](double b) { return std::fabs(dsp::det_log(b / pred) / l2); };
-      // only an octave the onsets also support: its periodicity score at least 0.6 of the chosen one's
-      // (chosen on the train split; a click on every beat is not read at half tempo)
+      // only an octave the onsets also support: its periodicity score at least 0.6 of the chosen
+      // one's to halve, 0.3 to double (chosen on the train split: the most conservative of the best;
+      // a click on every beat is not read at half tempo)
       const double base_score = tr.candidates.empty() ? 0.0 : tr.candidates[0].score;
+      auto supported = [&](const dsp::TempoCandidate& c, bool halve) {
+        return c.bpm >= 30 && c.bpm <= 300 && c.score >= (halve ? 0.6 : 0.3) * base_score;
+      };
       double best = tr.bpm;
-      for (const auto& c : {tr.half, tr.twice})
-        if (c.bpm >= 30 && c.bpm <= 300 && c.score >= 0.6 * base_score && dist(c.bpm) < dist(best)) best = c.bpm;
+      if (supported(tr.half, true) && dist(tr.half.bpm) < dist(best)) best = tr.half.bpm;
+      if (supported(tr.twice, false) && dist(tr.twice.bpm) < dist(best)) best = tr.twice.bpm;
       // thresholds chosen on the train split (tools/audio/eval_listen.mjs rows; docs/listen-api.md)
       const bool switched = best != tr.bpm && dist(best) < 0.6 && dist(tr.bpm) > 0.5;
       octave = {{"classifier_bpm", r2(pred)}, {"onset_bpm", r2(onset_bpm)}, {"switched", switched}};
@@ -702,8 +706,8 @@ json AudioSession::finish(const EventFn& on_event) {
       };
       const double base_score = tr.candidates.empty() ? 0.0 : tr.candidates[0].score;
       double best = onset_bpm;
-      for (const auto& c : {tr.half, tr.twice})
-        if (c.bpm >= 30 && c.bpm <= 300 && c.score >= 0.6 * base_score && score(c.bpm) > score(best)) best = c.bpm;
+      if (tr.half.bpm >= 30 && tr.half.score >= 0.6 * base_score && score(tr.half.bpm) > score(best)) best = tr.half.bpm;
+      if (tr.twice.bpm <= 300 && tr.twice.score >= 0.3 * base_score && score(tr.twice.bpm) > score(best)) best = tr.twice.bpm;
       tempo["evidence"]["octave"]["style_prior"] = {{"style", cls->style_labels()[argmax(cm.style)]}, {"bpm", r2(dsp::det_exp(mu * dsp::det_log(2.0)))}, {"octaves", r3(sd)}};
       if (std::fabs(best - tr.bpm) > 1e-9) {
         tr.bpm = best;

@@ -306,12 +306,12 @@ describe('tunesmith serve (HTTP mode)', { skip, timeout: 300_000 }, () => {
 
   // Last: it ends the server.
   test('graceful shutdown: SIGTERM while a request runs -> it completes, then exit code 0', async () => {
-    const pending = postJson(url, 'generate_lyrics', { song_title: 'Long Road Home', lyrics_length: 16, seed: 3 });
+    const pending = postJson(url, 'generate_lyrics', { song_title: 'Long Road Home', lyrics_length: 24, seed: 3 });
     await waitFor('the request to reach an engine', async () => (await health(url)).workers.busy >= 1);
     srv.proc.kill('SIGTERM');
     const r = await pending;
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.equal(r.body.lyrics.split('\n').length, 16);
+    assert.equal(r.body.lyrics.split('\n').length, 24);
     assert.deepEqual(await srv.exited, { code: 0, signal: null });
     assert.match(srv.stderr(), /SIGTERM: finishing 1 request/);
     await assert.rejects(fetch(new URL('health', url)), 'nothing listens any more');
@@ -327,7 +327,7 @@ describe('tunesmith serve: limits (small in-process servers)', { skip, timeout: 
   test('backpressure: all engines busy and the queue full -> 503 with Retry-After; the running request completes', async () => {
     const s = await start({ workers: 1, queue: 0 });
     try {
-      const long = postJson(s.url, 'generate_lyrics', { song_title: 'Long Road Home', lyrics_length: 12, seed: 1 });
+      const long = postJson(s.url, 'generate_lyrics', { song_title: 'Long Road Home', lyrics_length: 24, seed: 1 });
       await waitFor('the engine to be busy', async () => (await health(s.url)).workers.busy === 1);
       const r = await postJson(s.url, 'generate_lyrics', { song_title: 'x', lyrics_length: 1 });
       assertError(r, 503, 'overloaded');
@@ -366,7 +366,7 @@ describe('tunesmith serve: limits (small in-process servers)', { skip, timeout: 
     const origin = 'http://localhost:5173';
     const s = await start({ workers: 1, cors: origin });
     try {
-      const long = postJson(s.url, 'generate_lyrics', { song_title: 'Long Road Home', lyrics_length: 10, seed: 1 });
+      const long = postJson(s.url, 'generate_lyrics', { song_title: 'Long Road Home', lyrics_length: 24, seed: 1 });
       await waitFor('the engine to be busy', async () => (await health(s.url)).workers.busy === 1);
       const gone = new AbortController();
       const queued = fetch(new URL('generate_lyrics', s.url), { method: 'POST', body: new URLSearchParams({ song_title: 'x' }), signal: gone.signal });
