@@ -26,4 +26,6 @@ training setup: done. Next:
   audio:   node tools/audio/render_dataset.mjs --verify-grooves                 (every groove renders and follows the chart)
            node tools/audio/render_dataset.mjs --split train --count 2000 --jobs 2 && node tools/audio/render_dataset.mjs --split test --count 500
            node tools/audio/check_audio.mjs --split test                       (labels vs. a quick key/tempo look; docs/audio-data.md)
+           listening model: the commands in models/listen.md ("Training": extract_mels.py, train_cnn.py,
+           feature_dump.cpp, train_rhythm.py); then node tools/audio/eval_listen.mjs --split test
 TXT
