@@ -492,7 +492,10 @@ const listen = setupListen();
 setupTabs((name) => { melody.onTab(name); listen.onTab(name); });
 
 try {
-  engine = await createEngine({ onProgress });
+  // Under the offline app's service worker (sw.js) the wasm builds come from wasm/ beside this
+  // page, which it serves from its cache: the threaded build's workers must be inside its scope.
+  const offline = navigator.serviceWorker?.controller ? { wasmBaseUrl: new URL('wasm/', location.href) } : {};
+  engine = await createEngine({ onProgress, ...offline });
   buildText = describeBuild(engine.info);
   document.body.dataset.variant = engine.info.variant;
   $('build').textContent = buildText;

@@ -38,7 +38,11 @@ export function serve(root, extra = []) {
   });
 }
 
-/** A fresh headless Chromium profile; resolves {context, requests (every URL asked for), close}. */
+/**
+ * A fresh headless Chromium profile; resolves {context, requests (every URL asked for), close}.
+ * Service workers are blocked unless options.serviceWorkers is 'allow' (tests/browser/pwa.test.mjs):
+ * the other tests check what the page itself downloads, which the offline app's precaching would blur.
+ */
 export async function launch(options = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -51,6 +55,7 @@ export async function launch(options = {}) {
       // Belt and braces: any host other than 127.0.0.1 fails to resolve.
       '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
     viewport: { width: 1000, height: 900 },
+    serviceWorkers: 'block',
     ...options,
   });
   const requests = [];

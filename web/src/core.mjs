@@ -8,6 +8,16 @@
 export const isNode = typeof process === 'object' && typeof process.versions === 'object' &&
   typeof process.versions.node === 'string' && typeof globalThis.WorkerGlobalScope === 'undefined';
 
+// The package's own files. These literal `new URL(template, import.meta.url)` forms are what
+// bundlers follow: Vite emits the wasm builds and the models with the app and rewrites the URLs to
+// the emitted files; unbundled (Node, a page that serves the package as it is) they are the files
+// two directories up. An explicit base (wasmBaseUrl / modelBaseUrl) is used as it is instead.
+const packageWasm = (name) => new URL(`../../dist/wasm/${name}`, import.meta.url);
+const packageModel = (name) => new URL(`../../models/${name}`, import.meta.url);
+/** The URL of file `name` under base (a URL ending in '/'), or the package's own (base null). */
+export const wasmFileUrl = (name, base) => (base ? new URL(name, base) : packageWasm(name));
+export const modelFileUrl = (name, base) => (base ? new URL(name, base) : packageModel(name));
+
 // A model name comes from C++ and becomes part of a URL or path: allow plain file names only.
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -42,7 +52,7 @@ const MODEL_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * old one is never used for it. C++ checks every size and hash again.
  */
 export async function loadModelFiles(baseUrl, name, onProgress) {
-  const jsonUrl = new URL(`${name}.json`, baseUrl);
+  const jsonUrl = modelFileUrl(`${name}.json`, baseUrl);
   const report = (loaded, total) => { try { onProgress?.({ model: name, loaded, total }); } catch { /* UI bug must not fail loading */ } };
   const parse = (text) => { try { return JSON.parse(text); } catch { return null; } };  // C++ reports a bad manifest
   if (jsonUrl.protocol === 'file:') {
@@ -53,7 +63,7 @@ export async function loadModelFiles(baseUrl, name, onProgress) {
     let loaded = 0;
     await Promise.all(list.map(async (f) => {
       try {
-        const buf = await readFile(new URL(f.name, baseUrl));
+        const buf = await readFile(modelFileUrl(f.name, baseUrl));
         files[f.name] = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
         loaded += buf.byteLength;
       } catch { /* a missing file is reported by C++ with the manifest's view */ }
@@ -74,7 +84,7 @@ export async function loadModelFiles(baseUrl, name, onProgress) {
   const cache = typeof caches === 'object' ? await caches.open('tunesmith-models-v1').catch(() => null) : null;
   const files = {};
   for (const f of list) {
-    const url = new URL(f.name, baseUrl);
+    const url = modelFileUrl(f.name, baseUrl);
     const cacheKey = `${url.href}?sha256=${encodeURIComponent(f.sha256)}`;
     const hit = cache && f.sha256 && await cache.match(cacheKey).catch(() => null);
     if (hit) {
@@ -83,15 +93,18 @@ export async function loadModelFiles(baseUrl, name, onProgress) {
       progress();
       continue;
     }
-    files[f.name] = await download(get, url, f.bytes, (loaded) => { done.set(f.name, loaded); progress(); });
-    if (cache && f.sha256) await cache.put(cacheKey, new Response(files[f.name])).catch(() => { /* quota: just don't cache */ });
+    let saved = false; // already in the offline app's cache (web/sw.js marks what it serves from there)
+    files[f.name] = await download(get, url, f.bytes, (loaded) => { done.set(f.name, loaded); progress(); },
+      (res) => { saved = !!f.sha256 && res.headers.get('x-tunesmith-sha256') === f.sha256; });
+    if (cache && f.sha256 && !saved) await cache.put(cacheKey, new Response(files[f.name])).catch(() => { /* quota: just don't cache */ });
   }
   return { manifestText, files };
 }
 
 /** GET with progress reports; resolves the body as a Uint8Array. */
-async function download(get, onnxUrl, total, report) {
+async function download(get, onnxUrl, total, report, onResponse) {
   const res = await get(onnxUrl);
+  onResponse?.(res);
   total = total || Number(res.headers.get('content-length')) || 0;
   if (!res.body) {
     const bytes = new Uint8Array(await res.arrayBuffer());
@@ -118,15 +131,24 @@ async function download(get, onnxUrl, total, report) {
 }
 
 /**
- * Instantiates dist/wasm/tunesmith-<variant>.mjs from wasmBaseUrl (an absolute URL ending in '/').
+ * Instantiates dist/wasm/tunesmith-<variant>.mjs from wasmBaseUrl (an absolute URL ending in '/';
+ * null: the package's own dist/wasm/).
  * Under Node the .wasm is read with fs and passed as wasmBinary (Node 20's fetch cannot load it).
  */
 export async function createModule(variant, wasmBaseUrl) {
-  const mjsUrl = new URL(`tunesmith-${variant}.mjs`, wasmBaseUrl).href;
+  const mjsUrl = wasmFileUrl(`tunesmith-${variant}.mjs`, wasmBaseUrl).href;
   const { default: factory } = await import(/* @vite-ignore */ /* webpackIgnore: true */ mjsUrl);
+  // A bundler may inline the small pthread worker script as a data: URL, whose opaque origin could
+  // not import the engine under COEP: start it from a blob: URL (this page's origin) instead.
+  const located = new Map();
+  const workerFile = `tunesmith-${variant}.worker.js`;
+  const workerUrl = wasmFileUrl(workerFile, wasmBaseUrl).href;
+  if (!isNode && workerUrl.startsWith('data:')) {
+    located.set(workerFile, URL.createObjectURL(await (await fetch(workerUrl)).blob()));
+  }
   const args = {
     mainScriptUrlOrBlob: mjsUrl, // what each pthread worker imports
-    locateFile: (file) => new URL(file, wasmBaseUrl).href,
+    locateFile: (file) => located.get(file) ?? wasmFileUrl(file, wasmBaseUrl).href,
     // Engine diagnostics go to stderr so that stdout stays clean for the CLI's JSON.
     print: (s) => console.error(s),
     printErr: (s) => console.error(s),
@@ -134,8 +156,8 @@ export async function createModule(variant, wasmBaseUrl) {
   if (isNode) {
     const [{ readFile }, { fileURLToPath }, { createRequire }] = await Promise.all(
       [import('node:fs/promises'), import('node:url'), import('node:module')]);
-    args.wasmBinary = await readFile(new URL(`tunesmith-${variant}.wasm`, wasmBaseUrl));
-    args.locateFile = (file) => fileURLToPath(new URL(file, wasmBaseUrl)); // worker_threads wants a path
+    args.wasmBinary = await readFile(wasmFileUrl(`tunesmith-${variant}.wasm`, wasmBaseUrl));
+    args.locateFile = (file) => fileURLToPath(wasmFileUrl(file, wasmBaseUrl)); // worker_threads wants a path
     args.nodeRequire = createRequire(mjsUrl); // for pre.js on Node < 20.16 (no process.getBuiltinModule)
   }
   // Emscripten adds process-wide 'uncaughtException'/'unhandledRejection' handlers under Node (one

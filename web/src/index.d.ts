@@ -49,7 +49,7 @@ export interface ErrorResponse { error: EngineErrorObject }
 export class TunesmithError extends Error {
   constructor(error: EngineErrorObject);
   name: 'TunesmithError';
-  /** e.g. 'bad_request' | 'unknown_task' | 'invalid_field' | 'missing_field' | 'invalid_audio' | 'model_not_loaded' | 'model_not_found' | 'model_invalid' | 'out_of_memory' | 'internal' | 'worker_failed' | 'closed' | 'unsupported' | 'usage'. */
+  /** e.g. 'aborted' (an AbortSignal fired) | 'bad_request' | 'unknown_task' | 'invalid_field' | 'missing_field' | 'invalid_audio' | 'model_not_loaded' | 'model_not_found' | 'model_invalid' | 'out_of_memory' | 'internal' | 'worker_failed' | 'closed' | 'unsupported' | 'usage'. */
   code: string;
   error: EngineErrorObject;
 }
@@ -122,8 +122,16 @@ export interface LyricsFields extends SongControls {
 
 /** Friendly names for generate_lyrics fields; any other request field may be given under its own name. */
 export interface LyricsOptions extends LyricsFields {
-  /** -> song_title (required, 1..200 characters). */
-  title: string;
+  /** -> song_title (1..200 characters; this or song_title is required). */
+  title?: string;
+  /** The request field itself (same as title). */
+  song_title?: string;
+  /** The request field itself (same as style). */
+  song_style?: string;
+  /** The request field itself (same as lines). */
+  lyrics_length?: number;
+  /** Same as handlers.signal (LyricsHandlers). */
+  signal?: AbortSignal;
   /** -> lyrics_length (1..200, default 8); with `structure` it must equal the structure's total if given. */
   lines?: number;
   [field: string]: unknown;
@@ -309,6 +317,8 @@ export interface MelodySettings {
 }
 
 export interface MelodyOptions extends MelodySettings {
+  /** Cancels the call, as LyricsHandlers.signal does. */
+  signal?: AbortSignal;
   /** Words to set, one phrase per line; a lyrics response sends its lines (text, repeat_of, section). */
   lyrics?: MelodyLyrics;
   /** Tonic: 'C', 'F#', 'Bb', ... (default 'C'). */
@@ -603,16 +613,16 @@ export interface AudioInstruments {
   evidence: { method: string; notes: string[] };
 }
 
-export type MoodLabel = 'happy' | 'calm' | 'sad' | 'tense';
+export type AudioMoodLabel = 'happy' | 'calm' | 'sad' | 'tense';
 
 export interface AudioMood {
-  label: MoodLabel;
+  label: AudioMoodLabel;
   /** -1..1. */
   valence: number;
   /** -1..1. */
   arousal: number;
   confidence: number;
-  probabilities: Array<{ label: MoodLabel; p: number }>;
+  probabilities: Array<{ label: AudioMoodLabel; p: number }>;
   /** A documented rule-based estimate, not a trained model (docs/listen-api.md). */
   evidence: { method: string; contributions: Array<{ feature: string; value: unknown; valence: number; arousal: number }> };
 }
@@ -638,7 +648,7 @@ export interface AudioSegment {
   onset_strength: number;
   style?: { label: string; confidence: number };
   lead?: { label: string; confidence: number };
-  mood?: { label: MoodLabel; valence: number; arousal: number };
+  mood?: { label: AudioMoodLabel; valence: number; arousal: number };
 }
 
 /** A picture over the whole file: values 0..255 (range[0]..range[1]), column-major: values[c * rows + r]. */
@@ -706,6 +716,12 @@ export interface LyricsHandlers {
   /** Drop the partial line: the tokens since the last line event are void. */
   onLineReset?: (event: LineResetEvent) => void;
   onEvent?: (event: EngineEvent) => void;
+  /**
+   * Cancels the call: it rejects with a TunesmithError (code 'aborted') before anything is sent, or
+   * at once when the signal fires later. A request the engine has already queued or started still
+   * runs to its end (a wasm call cannot be interrupted); its answer and later events are dropped.
+   */
+  signal?: AbortSignal;
 }
 
 export interface StreamOptions {

@@ -28,8 +28,6 @@ export class TunesmithError extends Error {
   }
 }
 
-const PACKAGE_ROOT = new URL('../../', import.meta.url);
-
 // Friendly option names -> request field names. Everything else passes through unchanged, so
 // any field the C++ request parser knows can be given under its own name (structure, chorus,
 // rhyme_scheme, syllables, mood, keywords, avoid, originality, top_k, ...).
@@ -279,10 +277,28 @@ export async function analyzeAudioRequest(input, fields = {}) {
 export const AUDIO_CHUNK_BYTES = 8 << 20;
 let sessionCounter = 0;
 
+const abortedError = (signal, what = 'the analysis') =>
+  new TunesmithError({ code: 'aborted', message: `${what} was cancelled`, reason: String(signal.reason?.message || signal.reason || 'aborted') });
 function throwIfAborted(signal) {
-  if (signal?.aborted) {
-    throw new TunesmithError({ code: 'aborted', message: 'the analysis was cancelled', reason: String(signal.reason?.message || signal.reason || 'aborted') });
-  }
+  if (signal?.aborted) throw abortedError(signal);
+}
+
+/**
+ * Runs start(onEvent) under an AbortSignal: rejects with TunesmithError 'aborted' before anything is
+ * sent if the signal is already aborted, and at once when it aborts later. A request the engine has
+ * already queued or started still runs to its end (a wasm call cannot be interrupted); its answer
+ * and any later events are dropped.
+ */
+function underSignal(signal, onEvent, start) {
+  if (!signal) return start(onEvent);
+  if (signal.aborted) return Promise.reject(abortedError(signal, 'the request'));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(abortedError(signal, 'the request'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    start(onEvent && ((ev) => { if (!signal.aborted) onEvent(ev); }))
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Decoded PCM as {channels, frames, sampleRate, at(c) -> Float32Array view} or null (not PCM). */
@@ -357,8 +373,9 @@ export async function decodeAudioFile(file, { sampleRate } = {}) {
   }
 }
 
-async function toBaseUrl(value, fallback) {
-  if (value == null || value === '') return fallback.href;
+// null: the package's own files (core.mjs resolves them where bundlers can follow).
+async function toBaseUrl(value) {
+  if (value == null || value === '') return null;
   let s = value instanceof URL ? value.href : String(value);
   if (!/^[a-z][a-z0-9+.-]+:/i.test(s)) { // a path, not a URL
     if (isNode) {
@@ -498,15 +515,18 @@ class Engine {
 
   /**
    * opts: {title, style, lines, lang, seed, temperature, structure, rhyme_scheme, ...};
-   * handlers: {onLine, onToken, onLineReset, onEvent}.
+   * handlers: {onLine, onToken, onLineReset, onEvent, signal} (signal: an AbortSignal, see underSignal;
+   * also taken from opts).
    */
   generateLyrics(opts, handlers = {}) {
-    return this.request(lyricsRequest(opts), eventHandler(handlers));
+    const { signal = handlers?.signal, ...fields } = opts || {};
+    return underSignal(signal, eventHandler(handlers), (on) => this.request(lyricsRequest(fields), on));
   }
 
   /** opts: see editRequest (song or lines + plan fields, action, line, locked, append, seed); same handlers. */
   editLyrics(opts, handlers = {}) {
-    return this.request(editRequest(opts), eventHandler(handlers));
+    const { signal = handlers?.signal, ...fields } = opts || {};
+    return underSignal(signal, eventHandler(handlers), (on) => this.request(editRequest(fields), on));
   }
 
   /** opts: {lyrics | theme, count?, lang?, style?, seed?} -> {titles: [{title, score, source_line}], ...}. */
@@ -519,9 +539,10 @@ class Engine {
     return this.request(analyzeRequest(opts));
   }
 
-  /** generate_melody (docs/melody-api.md): opts {lyrics?, key?, mode?, meter?, tempo?, style?, bars?, seed?, accompaniment?, ...}. */
+  /** generate_melody (docs/melody-api.md): opts {lyrics?, key?, mode?, meter?, tempo?, style?, bars?, seed?, accompaniment?, signal?, ...}. */
   generateMelody(opts) {
-    return this.request(melodyRequest(opts));
+    const { signal, ...fields } = opts || {};
+    return underSignal(signal, null, () => this.request(melodyRequest(fields)));
   }
 
   /** edit_melody: melody (a previous melody response), action ('transpose', 'regenerate_bars', ...), that action's fields. */
@@ -633,8 +654,8 @@ export async function createEngine(options = {}) {
   const resolved = {
     variant,
     threads: options.threads ?? 'auto',
-    wasmBaseUrl: await toBaseUrl(options.wasmBaseUrl, new URL('dist/wasm/', PACKAGE_ROOT)),
-    modelBaseUrl: await toBaseUrl(options.modelBaseUrl, new URL('models/', PACKAGE_ROOT)),
+    wasmBaseUrl: await toBaseUrl(options.wasmBaseUrl),
+    modelBaseUrl: await toBaseUrl(options.modelBaseUrl),
     onProgress: options.onProgress,
   };
   const transport = worker ? await workerTransport(resolved) : await localTransport(resolved);

@@ -10,12 +10,10 @@
 // A request that crashes is answered with an error response and the worker keeps serving.
 import { EngineHost, errorResponse, isNode } from './core.mjs';
 
+// No top-level await: bundlers build browser workers as classic scripts (Vite's default worker
+// format is 'iife'), which cannot hold one. Node's port queues messages until a listener is attached.
 let post, listen;
-if (isNode) {
-  const { parentPort } = await import('node:worker_threads');
-  post = (m) => parentPort.postMessage(m);
-  listen = (fn) => parentPort.on('message', fn);
-} else {
+if (!isNode) {
   post = (m) => self.postMessage(m);
   listen = (fn) => self.addEventListener('message', (e) => fn(e.data));
 }
@@ -49,4 +47,11 @@ async function handle(msg) {
   }
 }
 
-listen((msg) => { handle(msg); });
+if (isNode) {
+  import('node:worker_threads').then(({ parentPort }) => {
+    post = (m) => parentPort.postMessage(m);
+    parentPort.on('message', (msg) => { handle(msg); });
+  });
+} else {
+  listen((msg) => { handle(msg); });
+}
