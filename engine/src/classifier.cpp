@@ -129,25 +129,8 @@ std::shared_ptr<const AudioClassifier> AudioClassifier::load(const std::string& 
   OnnxModelInfo info;
   std::string err;
   if (!parse_onnx(onnx, size, info, err)) throw invalid(err);
-  const std::vector<int> ch = man["architecture"]["channels"].get<std::vector<int>>();
   const std::string pre = man.value("cnn_prefix", "");  // "cnn." when the rhythm head shares the graph
   if (pre.size() > 32) throw invalid("manifest: cnn_prefix is too long");
-  int cin = c->input_channels();
-  for (int i = 0; i < 4; ++i) {
-    const std::string p = pre + "convs." + std::to_string(i) + ".";
-    const OnnxTensor& w = tensor(info, p + "weight", {ch[i], cin, 3, 3});
-    const OnnxTensor& b = tensor(info, p + "bias", {ch[i]});
-    Conv cv;
-    cv.cin = cin;
-    cv.cout = ch[i];
-    cv.w.assign((size_t)9 * cin * ch[i], 0.0f);
-    for (int co = 0; co < ch[i]; ++co)
-      for (int ci = 0; ci < cin; ++ci)
-        for (int k = 0; k < 9; ++k) cv.w[((size_t)k * cin + ci) * ch[i] + co] = w.f32[((size_t)co * cin + ci) * 9 + k];
-    cv.b = b.f32;
-    c->convs_.push_back(std::move(cv));
-    cin = ch[i];
-  }
   auto dense = [&](const std::string& name, int in, int out) {
     const OnnxTensor& w = tensor(info, name + ".weight", {out, in});
     const OnnxTensor& b = tensor(info, name + ".bias", {out});
@@ -160,12 +143,49 @@ std::shared_ptr<const AudioClassifier> AudioClassifier::load(const std::string& 
     d.b = b.f32;
     return d;
   };
-  const int hidden = man["architecture"]["hidden"].get<int>();
-  c->fc_ = dense(pre + "fc", 2 * ch[3], hidden);
-  c->style_ = dense(pre + "style", hidden, (int)c->style_labels_.size());
-  c->lead_ = dense(pre + "lead", hidden, (int)c->lead_labels_.size());
-  c->fam_ = dense(pre + "fam", hidden, (int)c->family_labels_.size());
-  c->tempo_ = dense(pre + "tempo", hidden, 1);
+  auto load_cnn = [&](const std::string& pfx, const std::vector<int>& ch, int hidden, bool instruments_only) {
+    Cnn n;
+    int cin = c->input_channels();
+    for (int i = 0; i < 4; ++i) {
+      const std::string p = pfx + "convs." + std::to_string(i) + ".";
+      const OnnxTensor& w = tensor(info, p + "weight", {ch[i], cin, 3, 3});
+      const OnnxTensor& b = tensor(info, p + "bias", {ch[i]});
+      Conv cv;
+      cv.cin = cin;
+      cv.cout = ch[i];
+      cv.w.assign((size_t)9 * cin * ch[i], 0.0f);
+      for (int co = 0; co < ch[i]; ++co)
+        for (int ci = 0; ci < cin; ++ci)
+          for (int k = 0; k < 9; ++k) cv.w[((size_t)k * cin + ci) * ch[i] + co] = w.f32[((size_t)co * cin + ci) * 9 + k];
+      cv.b = b.f32;
+      n.convs.push_back(std::move(cv));
+      cin = ch[i];
+    }
+    n.fc = dense(pfx + "fc", 2 * ch[3], hidden);
+    if (!instruments_only) {  // an instrument CNN's own style and tempo heads are not in the graph
+      n.style = dense(pfx + "style", hidden, (int)c->style_labels_.size());
+      n.tempo = dense(pfx + "tempo", hidden, 1);
+    }
+    n.lead = dense(pfx + "lead", hidden, (int)c->lead_labels_.size());
+    n.fam = dense(pfx + "fam", hidden, (int)c->family_labels_.size());
+    return n;
+  };
+  c->cnn_ = load_cnn(pre, man["architecture"]["channels"].get<std::vector<int>>(), man["architecture"]["hidden"].get<int>(), false);
+  if (man.contains("instrument_cnn")) {  // a second CNN trained for the instrument heads
+    const json& ic = man["instrument_cnn"];
+    if (!ic.is_object() || !ic.contains("prefix") || !ic["prefix"].is_string() || ic["prefix"].get<std::string>().size() > 32 ||
+        !ic.contains("channels") || !ic["channels"].is_array() || ic["channels"].size() != 4 || !ic.contains("hidden") || !ic["hidden"].is_number_integer())
+      throw invalid("manifest: instrument_cnn needs prefix, 4 channels and hidden");
+    std::vector<int> ch;
+    for (const json& x : ic["channels"]) {
+      if (!x.is_number_integer() || x.get<int>() < 1 || x.get<int>() > 512) throw invalid("manifest: instrument_cnn channels must be 1..512");
+      ch.push_back(x.get<int>());
+    }
+    const int hidden = ic["hidden"].get<int>();
+    if (hidden < 1 || hidden > 4096) throw invalid("manifest: instrument_cnn hidden must be 1..4096");
+    c->instr_ = load_cnn(ic["prefix"].get<std::string>(), ch, hidden, true);
+    c->has_instr_ = true;
+  }
   if (man.contains("rhythm")) {
     const json& r = man["rhythm"];
     if (!r.is_object() || !r.contains("features") || !r["features"].is_number_integer() || !r.contains("hidden") ||
@@ -240,12 +260,12 @@ void AudioClassifier::normalise(const float* raw, float* out) const {
   }
 }
 
-void AudioClassifier::run(const float* patch, PatchOutput& out) const {
+void AudioClassifier::forward(const Cnn& n, const float* patch, PatchOutput& out, bool instruments_only) const {
   int H = dsp::kMelBands, W = patch_;
   std::vector<float> x((size_t)H * W * input_channels()), y, cols;
   std::memcpy(x.data(), patch, sizeof(float) * x.size());
-  for (size_t i = 0; i < convs_.size(); ++i) {
-    const Conv& cv = convs_[i];
+  for (size_t i = 0; i < n.convs.size(); ++i) {
+    const Conv& cv = n.convs[i];
     y.assign((size_t)H * W * cv.cout, 0.0f);
     conv3x3_relu(x.data(), H, W, cv.cin, cv.w, cv.b, cv.cout, y.data(), cols);
     if (i < 3) {
@@ -257,7 +277,7 @@ void AudioClassifier::run(const float* patch, PatchOutput& out) const {
       x.swap(y);
     }
   }
-  const int C = convs_.back().cout;
+  const int C = n.convs.back().cout;
   std::vector<float> pooled(2 * (size_t)C);
   for (int ch = 0; ch < C; ++ch) {
     double s = 0;
@@ -270,22 +290,29 @@ void AudioClassifier::run(const float* patch, PatchOutput& out) const {
     pooled[ch] = (float)(s / (double)(H * W));
     pooled[C + ch] = m;
   }
-  std::vector<float> h(fc_.out);
-  matmul(pooled.data(), fc_.w.data(), fc_.b.data(), h.data(), 1, fc_.in, fc_.out);
+  std::vector<float> h(n.fc.out);
+  matmul(pooled.data(), n.fc.w.data(), n.fc.b.data(), h.data(), 1, n.fc.in, n.fc.out);
   for (float& v : h) v = v > 0.0f ? v : 0.0f;
   auto head = [&](const Dense& d, std::vector<float>& o) {
     o.assign(d.out, 0.0f);
     matmul(h.data(), d.w.data(), d.b.data(), o.data(), 1, d.in, d.out);
   };
-  head(style_, out.style);
-  softmax(out.style.data(), (int)out.style.size());
-  head(lead_, out.lead);
+  if (!instruments_only) {
+    head(n.style, out.style);
+    softmax(out.style.data(), (int)out.style.size());
+    std::vector<float> t;
+    head(n.tempo, t);
+    out.log2_tempo = t[0];
+  }
+  head(n.lead, out.lead);
   softmax(out.lead.data(), (int)out.lead.size());
-  head(fam_, out.families);
+  head(n.fam, out.families);
   for (float& v : out.families) v = 1.0f / (1.0f + det_expf(-v));
-  std::vector<float> t;
-  head(tempo_, t);
-  out.log2_tempo = t[0];
+}
+
+void AudioClassifier::run(const float* patch, PatchOutput& out) const {
+  forward(cnn_, patch, out, false);
+  if (has_instr_) forward(instr_, patch, out, true);  // its lead and families replace the first CNN's
 }
 
 PatchStream::PatchStream(const AudioClassifier& c, int hop, float quiet_db)

@@ -859,7 +859,9 @@ json AudioSession::finish(const EventFn& on_event) {
     inotes.push_back(std::to_string(lead_agree) + " of " + std::to_string(lead_segs) + " segments hear the lead as " + pretty(cls->lead_labels()[ld]));
     out["instruments"] = {{"lead", {{"label", cls->lead_labels()[ld]}, {"confidence", r3(cm.lead[ld])}, {"probabilities", ranked(cm.lead, cls->lead_labels())}}},
                           {"families", fams},
-                          {"evidence", {{"method", "the same CNN's instrument heads: the lead (melody) instrument's General MIDI family or none (softmax), "
+                          {"evidence", {{"method", std::string(cls->has_instrument_cnn() ? "a second CNN over the same patches, trained for the instruments: "
+                                                                                   : "the CNN's instrument heads: ") +
+                                                   "the lead (melody) instrument's General MIDI family or none (softmax), "
                                                    "and each family heard (independent sigmoids, present at p >= 0.5), averaged over the patches"},
                                         {"notes", inotes}}}};
   }

@@ -165,6 +165,7 @@ def main():
     ap.add_argument('--norm', default='global', choices=['global', 'band', 'both'])
     ap.add_argument('--ckpt', default='build/ckpt/listen-cnn.pt')
     ap.add_argument('--no-export', action='store_true')
+    ap.add_argument('--lead-weight', type=float, default=0.7, help='weight of the lead-family loss')
     ap.add_argument('--export-from', default='', help='skip training: export this checkpoint (no test metrics)')
     args = ap.parse_args()
     global NORM
@@ -239,7 +240,7 @@ def main():
             x = normalise(torch.tensor(np.stack(xs))[:, None].to(dev))
             s, l, f, t = net(x)
             loss = (F.cross_entropy(s, torch.tensor(ys, device=dev), label_smoothing=0.05)
-                    + 0.7 * F.cross_entropy(l, torch.tensor(yl, device=dev), label_smoothing=0.05)
+                    + args.lead_weight * F.cross_entropy(l, torch.tensor(yl, device=dev), label_smoothing=0.05)
                     + 0.5 * F.binary_cross_entropy_with_logits(f, torch.tensor(np.stack(yf), device=dev))
                     + 0.5 * F.smooth_l1_loss(t, torch.tensor(yt, dtype=torch.float32, device=dev)))
             opt.zero_grad(); loss.backward(); opt.step(); sched.step()

@@ -42,13 +42,19 @@ class Rhythm(nn.Module):
 
 
 class Combined(nn.Module):
-    def __init__(self, folded, rhythm):
+    """The shipped graph. With an instrument CNN, `lead` and `families` are its answers and the first
+    CNN's own instrument heads are kept as cnn_lead / cnn_families (so their weights stay in the file)."""
+    def __init__(self, folded, rhythm, inst=None):
         super().__init__()
-        self.cnn, self.rhythm = folded, rhythm
+        self.cnn, self.rhythm, self.inst = folded, rhythm, inst
 
     def forward(self, patch, rhythm):
         s, l, f, t = self.cnn(patch)
-        return s, l, f, t, F.softmax(self.rhythm(rhythm), dim=1)
+        r = F.softmax(self.rhythm(rhythm), dim=1)
+        if self.inst is None:
+            return s, l, f, t, r
+        _, li, fi, _ = self.inst(patch)
+        return s, li, fi, t, r, l, f
 
 
 def fit(X, y, n_out, seed=0, epochs=300, hidden=128, dev='cpu'):
@@ -77,6 +83,8 @@ def main():
     ap.add_argument('--ckpt', default='build/ckpt/listen-cnn.pt')
     ap.add_argument('--out', default='build/models-next')
     ap.add_argument('--version', default='1.0.0')
+    ap.add_argument('--inst-ckpt', default='', help='a second CNN (train_cnn.py --lead-weight 2) for the lead and families heads')
+    ap.add_argument('--inst-channels', default='16,32,64,64')
     args = ap.parse_args()
     random.seed(1); np.random.seed(1)
     recs = {r['id']: r for r in (json.loads(l) for l in open(os.path.join(args.data, 'manifest.jsonl')))}
@@ -129,18 +137,29 @@ def main():
     cin = 2 if norm == 'both' else 1
     net = Net(ch, len(styles), len(leads), len(FAMILIES), cin)
     net.load_state_dict(ck['net'])
-    model = Combined(Folded(net.eval()).eval(), rn.cpu().eval()).eval()
+    inst = None
+    if args.inst_ckpt:
+        ich = [int(x) for x in args.inst_channels.split(',')]
+        inet = Net(ich, len(styles), len(leads), len(FAMILIES), cin)
+        inet.load_state_dict(torch.load(args.inst_ckpt, map_location='cpu')['net'])
+        inst = Folded(inet.eval()).eval()
+    model = Combined(Folded(net.eval()).eval(), rn.cpu().eval(), inst).eval()
     path = os.path.join(args.out, 'listen.onnx')
     nf = X(tr).shape[1]
+    outs = ['style', 'lead', 'families', 'tempo', 'rhythm_style'] + (['cnn_lead', 'cnn_families'] if inst is not None else [])
     torch.onnx.export(model, (torch.zeros(1, cin, N_MELS, PATCH), torch.zeros(1, nf)), path,
-                      input_names=['patch', 'rhythm'], output_names=['style', 'lead', 'families', 'tempo', 'rhythm_style'],
-                      opset_version=17, dynamic_axes={k: {0: 'batch'} for k in ['patch', 'rhythm', 'style', 'lead', 'families', 'tempo', 'rhythm_style']})
+                      input_names=['patch', 'rhythm'], output_names=outs,
+                      opset_version=17, dynamic_axes={k: {0: 'batch'} for k in ['patch', 'rhythm'] + outs})
     blob = open(path, 'rb').read()
     man = dict(cnn_manifest)
     man.update({'version': args.version, 'bytes': len(blob), 'sha256': hashlib.sha256(blob).hexdigest()})
     man['architecture'] = dict(man['architecture'])
     man['architecture']['parameters'] = sum(p.numel() for p in model.parameters())
     man['cnn_prefix'] = 'cnn.'
+    if inst is not None:
+        man['instrument_cnn'] = {'prefix': 'inst.', 'channels': ich, 'hidden': 96, 'lead_loss_weight': 2.0}
+    else:
+        man.pop('instrument_cnn', None)
     # per style: log2 BPM mean and spread over the train clips (the tempo-octave choice, listen.cpp)
     logs = {}
     for r in recs.values():

@@ -58,6 +58,8 @@ class AudioClassifier {
   // The rhythm head (optional): an MLP over the clip's beat-synchronous rhythm patterns
   // (rhythm_features() in listen.cpp), standardised inside the graph. Style probabilities.
   bool has_rhythm() const { return rhythm_features_ > 0; }
+  // True when a second CNN (manifest instrument_cnn) answers the lead and families heads.
+  bool has_instrument_cnn() const { return has_instr_; }
   int rhythm_features() const { return rhythm_features_; }
   std::vector<float> rhythm_style(const std::vector<float>& features) const;
   // The clip's style = fusion_weight * CNN + (1 - fusion_weight) * rhythm (manifest rhythm.fusion_weight).
@@ -75,8 +77,11 @@ class AudioClassifier {
   Norm norm_ = Norm::kGlobal;
   int patch_ = 128, hop_ = 64;
   double floor_db_ = 80, scale_db_ = 20;
-  std::vector<Conv> convs_;
-  Dense fc_, style_, lead_, fam_, tempo_;
+  struct Cnn { std::vector<Conv> convs; Dense fc, style, lead, fam, tempo; };
+  void forward(const Cnn& n, const float* patch, PatchOutput& out, bool instruments_only) const;
+  Cnn cnn_;            // style, tempo (and the instruments when there is no instr_)
+  Cnn instr_;          // manifest instrument_cnn: a CNN trained for the lead and families heads
+  bool has_instr_ = false;
   int rhythm_features_ = 0;
   double fusion_weight_ = 1.0;
   std::vector<float> rmu_, rsd_;
