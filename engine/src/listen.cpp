@@ -507,6 +507,17 @@ struct MoodInput {
   double key_confidence = 0, bpm = 0, lufs = NAN, onset = 0, brightness = 0;
 };
 
+MoodInput mood_input(const dsp::KeyResult& k, double bpm, double onset, double bright) {
+  MoodInput mi;
+  mi.has_key = k.tonic >= 0;
+  mi.minor = k.minor;
+  mi.key_confidence = k.confidence;
+  mi.bpm = bpm;
+  mi.onset = onset;
+  mi.brightness = bright;
+  return mi;
+}
+
 json mood_json(const MoodInput& in, bool detail) {
   auto clamp1 = [](double x) { return std::clamp(x, -1.0, 1.0); };
   json contrib = json::array();
@@ -758,13 +769,7 @@ json AudioSession::finish(const EventFn& on_event) {
       seg["lead"] = {{"label", cls->lead_labels()[ld]}, {"confidence", r3(sm.lead[ld])}};
       style_strength.push_back({sm.style[clip_style], segs.size()});
     }
-    MoodInput mi;
-    mi.has_key = sk.tonic >= 0;
-    mi.minor = sk.minor;
-    mi.key_confidence = sk.confidence;
-    mi.bpm = tr.bpm;
-    mi.onset = s.onset_mean;
-    mi.brightness = brightness(s.mel_mean.data());
+    MoodInput mi = mood_input(sk, tr.bpm, s.onset_mean, brightness(s.mel_mean.data()));
     // the segment's level relative to the clip's, on top of the clip's loudness
     if (lr.has_loudness && rms_clip > 0 && s.rms_mean > 0)
       mi.lufs = lr.integrated_lufs + 20.0 * dsp::det_log(s.rms_mean / rms_clip) / dsp::det_log(10.0);
@@ -869,14 +874,8 @@ json AudioSession::finish(const EventFn& on_event) {
   // ---- mood
   const std::vector<float> feats = clip_features(an, tr);
   if (lr.has_loudness) {
-    MoodInput mi;
-    mi.has_key = key.tonic >= 0;
-    mi.minor = key.minor;
-    mi.key_confidence = key.confidence;
-    mi.bpm = tr.bpm;
+    MoodInput mi = mood_input(key, tr.bpm, feats[216], brightness(feats.data()));
     mi.lufs = lr.integrated_lufs;
-    mi.onset = feats[216];
-    mi.brightness = brightness(feats.data());
     out["mood"] = mood_json(mi, true);
   } else {
     unavailable["mood"] = "silent: no mood";

@@ -96,5 +96,10 @@ describe('listening classifier vs ONNX Runtime Web', { skip, timeout: 300_000 },
       const res = await engine.requestRaw({ task: 'classify_patch', ...(mel === undefined ? {} : { mel_db: mel }) });
       assert.equal(res.error?.code, 'invalid_field', JSON.stringify(res).slice(0, 200));
     }
+    const patch = Array(64 * manifest.input.patch_frames).fill(-20);
+    for (const rhythm of [[], [1, 2], Array(manifest.rhythm.features).fill('x'), Array(manifest.rhythm.features).fill(1e9), 'abc']) {
+      const res = await engine.requestRaw({ task: 'classify_patch', mel_db: patch, rhythm });
+      assert.equal(res.error?.field, 'rhythm', JSON.stringify(res).slice(0, 200));
+    }
   });
 });
