@@ -4,10 +4,10 @@
 // page only keeps a history of songs for undo/redo and the set of locked lines. No song logic here:
 // values go to C++ as typed and C++ answers errors that are shown as they come.
 import { createEngine } from './src/index.mjs';
+import { $, el } from './dom.mjs';
 import { setupMelody, setupTabs } from './melody.mjs';
 import { setupListen } from './listen.mjs';
 
-const $ = (id) => document.getElementById(id);
 const form = $('form'), out = $('output'), statusEl = $('status'), errorEl = $('error');
 const progressEl = $('progress'), generateBtn = $('generate'), copyBtn = $('copy'), partialEl = $('partial');
 const editButtons = ['undo', 'redo', 'regen-unlocked', 'continue', 'append', 'suggest-titles', 'analyze'].map($);
@@ -101,12 +101,6 @@ function lockIcon(closed) {
   return svg;
 }
 
-const el = (tag, cls, text) => {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
 
 /** The section block for a label (created at the end of the output when new). */
 function sectionFor(label, start, showHeading) {

@@ -8,19 +8,13 @@
 // The library of analysed files lives in this origin's IndexedDB (web/library.mjs), or in memory
 // where IndexedDB is unavailable (the page says so).
 import { decodeAudioFile } from './src/index.mjs';
+import { $, el } from './dom.mjs';
 import {
   openLibrary, memoryLibrary, makeEntry, fileKey, engineProfile, widenProfile, staleReason,
 } from './library.mjs';
 
 export { memoryLibrary };
 
-const $ = (id) => document.getElementById(id);
-const el = (tag, cls, text) => {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
 const SVG = 'http://www.w3.org/2000/svg';
 const svg = (tag, attrs = {}, text) => {
   const e = document.createElementNS(SVG, tag);

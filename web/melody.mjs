@@ -4,14 +4,8 @@
 // its notes with a small WebAudio synth, keeps a history for undo, and offers the engine's MIDI,
 // MusicXML and ABC as downloads. No music logic here: every value goes to C++ as chosen.
 import { midiBytes } from './src/index.mjs';
+import { $, el } from './dom.mjs';
 
-const $ = (id) => document.getElementById(id);
-const el = (tag, cls, text) => {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
 
 // ------------------------------------------------------------------------------------ tabs
 

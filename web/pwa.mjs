@@ -3,7 +3,8 @@
 // progress on the first visit, then "available offline". Every later visit asks it to check for a
 // new build (a new model version replaces the old one). document.documentElement.dataset.offline
 // says where it stands: saving | ready | error | unsupported.
-const $ = (id) => document.getElementById(id);
+import { $ } from './dom.mjs';
+
 const box = $('pwa'), text = $('pwa-status'), bar = $('pwa-progress');
 const root = document.documentElement;
 const mb = (n) => (n / 1e6).toFixed(1);

@@ -23,7 +23,7 @@ const PREFIX = 'tunesmith-build-';
 const META = 'tunesmith-meta';
 const MODEL_CACHE_OF_PAGE = 'tunesmith-models-v1'; // core.mjs's own model cache (pruned here)
 
-const SHELL = ['./', 'style.css', 'app.mjs', 'melody.mjs', 'listen.mjs', 'library.mjs', 'pwa.mjs',
+const SHELL = ['./', 'style.css', 'app.mjs', 'melody.mjs', 'listen.mjs', 'library.mjs', 'pwa.mjs', 'dom.mjs',
   'src/index.mjs', 'src/core.mjs', 'src/worker.mjs', 'manifest.webmanifest',
   'icons/icon.svg', 'icons/icon-192.png', 'icons/icon-512.png', 'icons/icon-maskable-512.png',
   '../node_modules/abcjs/dist/abcjs-basic-min.js'].map((p) => new URL(p, SCOPE).href);
