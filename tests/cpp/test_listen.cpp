@@ -254,6 +254,10 @@ TEST(Listen, SessionsFeedAFileInChunks) {
   EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"session", "one-too-many"}}, wav.substr(0, 100))["error"]["code"], "too_many_sessions");
   EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"final", true}}, wav)["error"]["field"], "final");
   EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"session", ""}}, wav)["error"]["code"], "invalid_field");
+  EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"session", std::string(65, 's')}}, wav)["error"]["field"], "session");
+  EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"session", "x"}, {"final", "yes"}}, wav)["error"]["field"], "final");
+  EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"session", "x"}, {"cancel", 1}}, "")["error"]["field"], "cancel");
+  EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"classify", "no"}}, wav)["error"]["field"], "classify");
 }
 
 TEST(Listen, TamperedModelIsRefused) {
