@@ -5,34 +5,39 @@
 // values go to C++ as typed and C++ answers errors that are shown as they come.
 import { createEngine } from './src/index.mjs';
 import { $, el } from './dom.mjs';
+import { t, msg, has, setText, setPlain, initI18n, onLangChange } from './i18n.mjs';
 import { setupMelody, setupTabs } from './melody.mjs';
 import { setupListen } from './listen.mjs';
+
+initI18n(); // the interface language (header switch, remembered; default from the browser)
 
 const form = $('form'), out = $('output'), statusEl = $('status'), errorEl = $('error');
 const progressEl = $('progress'), generateBtn = $('generate'), copyBtn = $('copy'), partialEl = $('partial');
 const editButtons = ['undo', 'redo', 'regen-unlocked', 'continue', 'append', 'suggest-titles', 'analyze'].map($);
 
 let engine = null, buildText = '', busy = false;
+// buildText is a message ({k, p}: web/i18n.mjs) so that texts holding it follow the language switch.
 // History of songs: each entry {song (engine response), structured, chorus}. `pos` is the one shown.
 const history = [];
 let pos = -1;
 const locked = new Set(); // line indices (of original lines; a repeated chorus line locks its original)
 const current = () => history[pos] || null;
 
-const MOODS = { happy: '快乐', sad: '悲伤', tender: '温柔', defiant: '倔强', calm: '平静', neutral: '中性' };
+/** A mood label in the interface language (the engine's labels are English words). */
+const moodWord = (m) => (has(`mood_${m}`) ? t(`mood_${m}`) : String(m ?? '—'));
 
-const setStatus = (text) => { statusEl.textContent = text; };
+/** The status line: a message key and its parameters (redrawn when the language changes). */
+const setStatus = (key, params) => setText(statusEl, key, params);
+/** An engine error: a translated prefix, the engine's code and its (English) message. */
+const errorMessage = (err) => msg('error', { code: err?.code ? `[${err.code}] ` : '', message: String(err?.message || err) });
 const showError = (err) => {
-  const code = err?.code ? `[${err.code}] ` : '';
-  errorEl.textContent = `出错了 Error: ${code}${err?.message || err}`;
+  setText(errorEl, 'error', errorMessage(err).p);
   errorEl.hidden = false;
 };
-const clearError = () => { errorEl.hidden = true; errorEl.textContent = ''; };
+const clearError = () => { errorEl.hidden = true; setPlain(errorEl, ''); };
 
 function describeBuild(info) {
-  return info.variant === 'mt'
-    ? `threads + SIMD (cross-origin isolated) · 多线程 ×${info.threads}`
-    : 'single thread + SIMD (page not cross-origin isolated) · 单线程';
+  return info.variant === 'mt' ? msg('buildMt', { threads: info.threads }) : msg('buildSt');
 }
 
 const mb = (n) => (n / 1e6).toFixed(1);
@@ -40,8 +45,9 @@ function onProgress({ model, loaded, total }) {
   progressEl.hidden = false;
   if (total > 0) { progressEl.max = total; progressEl.value = Math.min(loaded, total); } else progressEl.removeAttribute('value');
   const pct = total > 0 ? ` (${Math.floor((100 * loaded) / total)}%)` : '';
-  setStatus(`下载模型 Downloading model ${model}: ${mb(loaded)}${total ? ` / ${mb(total)}` : ''} MB${pct} · ${buildText}`);
-  melody.progress(statusEl.textContent); // the Melody tab shows it too (the melody model loads on its first use)
+  const p = { model, loaded: mb(loaded), total: total ? ` / ${mb(total)}` : '', pct, build: buildText };
+  if (busy || !engine) setStatus('downloading', p); // (a download for the Melody or Listen tab is shown there)
+  melody.progress('downloading', p); // the Melody tab shows it too (the melody model loads on its first use)
   if (total > 0 && loaded >= total) progressEl.hidden = true;
 }
 
@@ -81,7 +87,7 @@ function readForm() {
 function syncStructure() {
   const has = $('structure').value.trim() !== '';
   $('lines').disabled = has;
-  $('lines').title = has ? '由结构决定 Set by the structure' : '';
+  if (has) setText($('lines'), 'setByStructure', {}, 'title'); else setPlain($('lines'), '', 'title');
 }
 
 // ------------------------------------------------------------------------------------ rendering
@@ -136,7 +142,7 @@ function fillLine(li, line, lang) {
   text.type = 'button';
   text.tabIndex = -1; // the ↻ button is the keyboard path; this is the same action for the mouse
   text.dataset.action = 'regen';
-  text.title = '点击重写这一行 Click to rewrite this line';
+  text.title = t('clickToRewrite');
   const badges = el('span', 'badges');
   if (line.repeat_of != null) badges.append(el('span', 'badge rep', `↩ ${line.repeat_of + 1}`));
   if (typeof line.syllables === 'number') {
@@ -144,13 +150,13 @@ function fillLine(li, line, lang) {
     const syl = el('span', 'badge syl', zh ? `${line.syllables}字` : `${line.syllables} syl`);
     const tgt = line.target_syllables;
     if (tgt && tgt !== line.syllables) { syl.classList.add('off'); syl.textContent += ` ≠ ${tgt}`; }
-    syl.title = `${zh ? '字数' : '音节'} syllables: ${line.syllables}${tgt ? ` (目标 target ${tgt})` : ''}`;
+    syl.title = tgt ? t('sylTitleTarget', { n: line.syllables, target: tgt }) : t('sylTitle', { n: line.syllables });
     badges.append(syl);
   }
   if (line.rhyme && line.rhyme.class) {
     const r = el('span', 'badge rhyme', `${line.rhyme.class} · ${line.rhyme.key}`);
     r.dataset.class = line.rhyme.class;
-    r.title = `韵 rhyme class ${line.rhyme.class} (${line.rhyme.key})`;
+    r.title = t('rhymeTitle', { cls: line.rhyme.class, key: line.rhyme.key });
     badges.append(r);
   }
   text.disabled = busy || !engine;
@@ -158,15 +164,15 @@ function fillLine(li, line, lang) {
   regen.disabled = text.disabled;
   regen.type = 'button';
   regen.dataset.action = 'regen';
-  regen.setAttribute('aria-label', `重写第 ${n} 行 Rewrite line ${n}`);
-  regen.title = '重写 Rewrite';
+  regen.setAttribute('aria-label', t('rewriteLineN', { n }));
+  regen.title = t('rewrite');
   const lock = el('button', 'icon-btn lock');
   lock.type = 'button';
   lock.dataset.action = 'lock';
   const isLocked = locked.has(target);
   lock.setAttribute('aria-pressed', String(isLocked));
-  lock.setAttribute('aria-label', `锁定第 ${n} 行 Lock line ${n}`);
-  lock.title = isLocked ? '已锁定 Locked' : '锁定 Lock';
+  lock.setAttribute('aria-label', t('lockLineN', { n }));
+  lock.title = t(isLocked ? 'locked' : 'lock');
   lock.append(lockIcon(isLocked));
   lock.disabled = text.disabled;
   li.classList.toggle('locked', isLocked);
@@ -208,11 +214,11 @@ function renderRemarks(song) {
   box.replaceChildren();
   const c = song.constraints;
   const parts = [];
-  if (c?.rhyme_pairs?.required) parts.push(`押韵 rhymes ${c.rhyme_pairs.met}/${c.rhyme_pairs.required}`);
-  if (c?.syllables?.required) parts.push(`音节 syllables ${c.syllables.met}/${c.syllables.required}`);
-  if (c?.keywords?.required?.length) parts.push(`关键词 keywords ${c.keywords.placed?.length ?? 0}/${c.keywords.required.length}`);
-  if (c?.avoid?.words?.length) parts.push(`避免 avoided ${c.avoid.words.length - (c.avoid.present?.length ?? 0)}/${c.avoid.words.length}`);
-  if (song.originality?.enabled) parts.push(`原创检查 originality: ${song.originality.n}-${song.originality.unit === 'char' ? '字' : 'word'} runs blocked`);
+  if (c?.rhyme_pairs?.required) parts.push(t('cRhymes', { met: c.rhyme_pairs.met, of: c.rhyme_pairs.required }));
+  if (c?.syllables?.required) parts.push(t('cSyllables', { met: c.syllables.met, of: c.syllables.required }));
+  if (c?.keywords?.required?.length) parts.push(t('cKeywords', { met: c.keywords.placed?.length ?? 0, of: c.keywords.required.length }));
+  if (c?.avoid?.words?.length) parts.push(t('cAvoid', { met: c.avoid.words.length - (c.avoid.present?.length ?? 0), of: c.avoid.words.length }));
+  if (song.originality?.enabled) parts.push(t(song.originality.unit === 'char' ? 'cOriginalityChar' : 'cOriginalityWord', { n: song.originality.n }));
   if (parts.length) {
     const p = el('p', `constraints ${c?.all_met === false ? 'unmet' : 'met'}`, `${c?.all_met === false ? '⚠ ' : '✓ '}${parts.join(' · ')}`);
     box.append(p);
@@ -224,9 +230,14 @@ function renderRemarks(song) {
     for (const t of items) ul.append(el('li', null, t));
     box.append(ul);
   };
-  list('放宽的约束 Relaxed constraints', song.relaxations, 'relaxations');
-  list('说明 Notes', song.notes, 'notes');
+  list(t('relaxedConstraints'), song.relaxations, 'relaxations');
+  list(t('notesHeading'), song.notes, 'notes');
   box.hidden = box.childElementCount === 0;
+}
+
+/** The heading: the song's title (generated or typed: not translated), or "Lyrics". */
+function songTitle(title) {
+  if (title) setPlain($('song-title'), title); else setText($('song-title'), 'lyricsHeading');
 }
 
 /** Shows history[pos]: song, meta, remarks, button states. */
@@ -243,8 +254,8 @@ function show() {
 
 function renderMeta(entry) {
   const s = entry.song;
-  $('song-title').textContent = s.title || $('title').value || '歌词';
-  $('song-meta').textContent = `· ${s.language} · seed ${s.seed}${history.length > 1 ? ` · ${pos + 1}/${history.length}` : ''}`;
+  songTitle(s.title || $('title').value);
+  $('song-meta').textContent = t('songMeta', { lang: s.language, seed: s.seed, history: history.length > 1 ? ` · ${pos + 1}/${history.length}` : '' });
   renderRemarks(s);
 }
 
@@ -279,14 +290,14 @@ async function run(label, fn) {
   updateButtons();
   out.setAttribute('aria-busy', 'true');
   const t0 = performance.now();
-  setStatus(`${label}… · ${buildText}`);
+  setStatus('working', { label, build: buildText });
   try {
     const detail = await fn();
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    setStatus(`完成 Done: ${detail} in ${secs} s · ${buildText}`);
+    setStatus('done', { detail, secs, build: buildText });
   } catch (err) {
     showError(err);
-    setStatus(`失败 Failed · ${buildText}`);
+    setStatus('failed', { build: buildText });
   } finally {
     partialEl.hidden = true;
     partialEl.textContent = '';
@@ -317,9 +328,9 @@ function generate(event) {
   $('mood-panel').hidden = true;
   $('titles').hidden = true;
   locked.clear();
-  $('song-title').textContent = opts.title || '歌词';
+  songTitle(opts.title);
   $('song-meta').textContent = '';
-  return run('正在写 Writing', async () => {
+  return run(msg('writing'), async () => {
     let res;
     try {
       res = await engine.generateLyrics(opts, streamHandlers((ev) => {
@@ -334,7 +345,7 @@ function generate(event) {
     pushSong(entry);
     completeSong(entry);
     renderMeta(entry);
-    return `${res.lines.length} 行 lines`;
+    return msg('nLines', { n: res.lines.length });
   });
 }
 
@@ -352,7 +363,7 @@ function edit(label, opts) {
     pushSong({ ...entry, song: res, structured: entry.structured || opts.action === 'continue' });
     show();
     for (const i of res.edited || []) out.querySelector(`li.line[data-index="${i}"]`)?.classList.add('fresh');
-    return `${(res.edited || []).length} 行已重写 lines rewritten`;
+    return msg('nLinesRewritten', { n: (res.edited || []).length });
   });
 }
 
@@ -371,71 +382,83 @@ function onOutputClick(e) {
   } else if (btn.dataset.action === 'regen') {
     // Keyboard users keep their place: the ↻ of the same line has the focus again afterwards.
     const again = btn.classList.contains('regen') ? `li.line[data-index="${li.dataset.index}"] button.regen` : null;
-    edit(`正在重写第 ${target + 1} 行 Rewriting line ${target + 1}`, { action: 'regenerate_line', line: target })
+    edit(msg('rewritingLine', { n: target + 1 }), { action: 'regenerate_line', line: target })
       .then(() => { if (again) out.querySelector(again)?.focus(); });
   }
 }
 
-function undo() { if (!busy && pos > 0) { pos--; show(); setStatus(`已撤销 Undone · ${pos + 1}/${history.length} · ${buildText}`); } }
-function redo() { if (!busy && pos < history.length - 1) { pos++; show(); setStatus(`已重做 Redone · ${pos + 1}/${history.length} · ${buildText}`); } }
+function undo() { if (!busy && pos > 0) { pos--; show(); setStatus('undone', { pos: pos + 1, of: history.length, build: buildText }); } }
+function redo() { if (!busy && pos < history.length - 1) { pos++; show(); setStatus('redone', { pos: pos + 1, of: history.length, build: buildText }); } }
 
 function suggestTitles() {
   const entry = current();
   if (!entry) return;
-  return run('正在想歌名 Finding titles', async () => {
+  return run(msg('findingTitles'), async () => {
     const res = await engine.generateTitle({ lyrics: entry.song.lyrics, lang: entry.song.language, count: 5 });
-    const ul = $('title-list');
-    ul.replaceChildren();
-    for (const t of res.titles || []) {
-      const b = el('button', 'chip title-choice', t.title);
-      b.type = 'button';
-      b.title = `score ${t.score}`;
-      b.addEventListener('click', () => {
-        $('title').value = t.title;
-        $('song-title').textContent = t.title;
-        setStatus(`歌名已设为 Title set: ${t.title} · ${buildText}`);
-      });
-      const li = el('li');
-      li.append(b);
-      ul.append(li);
-    }
+    titleIdeas = res.titles || [];
+    renderTitles();
     $('titles').hidden = false;
-    return `${res.titles?.length ?? 0} 个歌名 titles`;
+    return msg('nTitles', { n: res.titles?.length ?? 0 });
   });
 }
 
-const moodName = (m) => `${MOODS[m] || m} ${m}`;
+let titleIdeas = [];
+function renderTitles() {
+  const ul = $('title-list');
+  ul.replaceChildren();
+  for (const idea of titleIdeas) {
+    const b = el('button', 'chip title-choice', idea.title);
+    b.type = 'button';
+    b.title = t('titleScore', { score: idea.score });
+    b.addEventListener('click', () => {
+      $('title').value = idea.title;
+      songTitle(idea.title);
+      setStatus('titleSet', { title: idea.title, build: buildText });
+    });
+    const li = el('li');
+    li.append(b);
+    ul.append(li);
+  }
+}
+
+// The last mood reading (of the song shown), drawn again when the language changes.
+let moodReading = null;
 function analyze() {
   const entry = current();
   if (!entry) return;
-  return run('正在分析情绪 Reading the mood', async () => {
+  return run(msg('readingMood'), async () => {
     const res = await engine.analyzeLyrics({ lyrics: entry.song.lyrics, lang: entry.song.language });
-    const panel = $('mood-panel');
-    const o = res.overall || {};
-    const v = Number(o.valence ?? 0);
-    panel.replaceChildren(
-      el('h3', null, '情绪 Mood'),
-      el('p', `overall mood-${o.label}`, `整体 Overall: ${moodName(o.label)} · 效价 valence ${v >= 0 ? '+' : ''}${v.toFixed(2)} · 置信 confidence ${Number(o.confidence ?? 0).toFixed(2)}`),
-    );
-    panel.hidden = false;
-    // Per-line labels go next to the lines' badges.
-    for (const l of res.lines || []) {
-      const li = out.querySelector(`li.line[data-index="${l.index}"]`);
-      if (!li) continue;
-      li.querySelector('.badge.mood')?.remove();
-      const b = el('span', `badge mood mood-${l.label}`, MOODS[l.label] || l.label);
-      b.title = `${l.label} · valence ${l.valence}`;
-      li.querySelector('.badges').append(b);
-    }
-    return `情绪 mood ${o.label}`;
+    moodReading = { song: entry.song, res };
+    renderMood();
+    $('mood-panel').hidden = false;
+    return msg('moodResult', { mood: has(`mood_${res.overall?.label}`) ? msg(`mood_${res.overall?.label}`) : String(res.overall?.label) });
   });
+}
+function renderMood() {
+  const res = moodReading?.res;
+  if (!res || moodReading.song !== current()?.song) return;
+  const o = res.overall || {};
+  const v = Number(o.valence ?? 0);
+  $('mood-panel').replaceChildren(
+    el('h3', null, t('moodHeading')),
+    el('p', `overall mood-${o.label}`, t('moodOverall', { mood: moodWord(o.label), valence: `${v >= 0 ? '+' : ''}${v.toFixed(2)}`, confidence: Number(o.confidence ?? 0).toFixed(2) })),
+  );
+  // Per-line labels go next to the lines' badges.
+  for (const l of res.lines || []) {
+    const li = out.querySelector(`li.line[data-index="${l.index}"]`);
+    if (!li) continue;
+    li.querySelector('.badge.mood')?.remove();
+    const b = el('span', `badge mood mood-${l.label}`, moodWord(l.label));
+    b.title = t('moodLineTitle', { mood: l.label, valence: l.valence });
+    li.querySelector('.badges').append(b);
+  }
 }
 
 async function copy() {
   const text = current()?.song.lyrics ?? '';
   try {
     await navigator.clipboard.writeText(text);
-    setStatus(`已复制 Copied · ${buildText}`);
+    setStatus('copied', { build: buildText });
   } catch {
     // Clipboard API refused (permissions): fall back to selecting the lines for Ctrl+C.
     const range = document.createRange();
@@ -443,7 +466,7 @@ async function copy() {
     const sel = getSelection();
     sel.removeAllRanges();
     sel.addRange(range);
-    setStatus(`请按 Ctrl+C 复制 Press Ctrl+C to copy · ${buildText}`);
+    setStatus('pressCtrlC', { build: buildText });
   }
 }
 
@@ -466,8 +489,8 @@ copyBtn.addEventListener('click', copy);
 out.addEventListener('click', onOutputClick);
 $('undo').addEventListener('click', undo);
 $('redo').addEventListener('click', redo);
-$('regen-unlocked').addEventListener('click', () => edit('正在重写未锁定的行 Rewriting unlocked lines', { action: 'regenerate_unlocked', locked: [...locked].sort((a, b) => a - b) }));
-$('continue').addEventListener('click', () => edit('正在续写 Continuing', { action: 'continue', append: $('append').value }));
+$('regen-unlocked').addEventListener('click', () => edit(msg('rewritingUnlocked'), { action: 'regenerate_unlocked', locked: [...locked].sort((a, b) => a - b) }));
+$('continue').addEventListener('click', () => edit(msg('continuing'), { action: 'continue', append: $('append').value }));
 $('suggest-titles').addEventListener('click', suggestTitles);
 $('analyze').addEventListener('click', analyze);
 document.addEventListener('keydown', (e) => {
@@ -484,6 +507,23 @@ const melody = setupMelody({ currentSong: () => current()?.song || null });
 // The Listen tab analyses audio files in the same worker (analyze_audio).
 const listen = setupListen();
 setupTabs((name) => { melody.onTab(name); listen.onTab(name); });
+// The language switch: static text and status lines follow by themselves (data-i18n); what this tab
+// drew from the engine's answers (line buttons, remarks, mood, title ideas) is drawn again, as is.
+onLangChange(() => {
+  if (busy) return; // a streaming song is completed (and drawn in the new language) when it ends
+  const entry = current();
+  if (!entry) return;
+  const moodShown = !$('mood-panel').hidden, titlesShown = !$('titles').hidden;
+  const focused = document.activeElement?.closest?.('li.line') ? document.activeElement : null;
+  const focusSel = focused && `li.line[data-index="${focused.closest('li.line').dataset.index}"] button.${focused.classList.contains('lock') ? 'lock' : 'regen'}`;
+  const fresh = [...out.querySelectorAll('li.line.fresh')].map((li) => li.dataset.index);
+  renderSong(entry);
+  for (const i of fresh) out.querySelector(`li.line[data-index="${i}"]`)?.classList.add('fresh');
+  renderMeta(entry);
+  if (moodShown) renderMood();
+  if (titlesShown) renderTitles();
+  if (focusSel) out.querySelector(focusSel)?.focus();
+});
 
 try {
   // Under the offline app's service worker (sw.js) the wasm builds come from wasm/ beside this
@@ -492,14 +532,14 @@ try {
   engine = await createEngine({ onProgress, ...offline });
   buildText = describeBuild(engine.info);
   document.body.dataset.variant = engine.info.variant;
-  $('build').textContent = buildText;
-  setStatus(`就绪 Ready · ${buildText}`);
+  setText($('build'), buildText.k, buildText.p);
+  setStatus('ready', { build: buildText });
   updateButtons();
   melody.setEngine(engine, buildText);
   listen.setEngine(engine, buildText);
 } catch (err) {
-  setStatus('引擎启动失败 Engine failed to start');
-  melody.setFailed('引擎启动失败 Engine failed to start');
-  listen.setFailed('引擎启动失败 Engine failed to start');
+  setStatus('engineFailed');
+  melody.setFailed('engineFailed');
+  listen.setFailed('engineFailed');
   showError(err);
 }

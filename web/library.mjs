@@ -11,6 +11,8 @@
 //   pictures keyPath "id": the card's chroma and mel pictures with their values as a Uint8Array
 //            (at most 512 columns each: about 40 kB a track), read only when a card is drawn.
 // See docs/listen-api.md "The Listen tab's library".
+// The reasons it gives are in the interface language (web/i18n.mjs; English in Node).
+import { t, msg } from './i18n.mjs';
 
 export const DB_NAME = 'tunesmith-listen';
 export const DB_VERSION = 1;
@@ -53,16 +55,16 @@ export function widenProfile(profile, result) {
  * a missing embedding count).
  */
 export function staleReason(entry, profile) {
-  if (entry?.schema !== RECORD_SCHEMA) return '由旧版页面保存 saved by an older version of this page';
+  if (entry?.schema !== RECORD_SCHEMA) return t('staleOlderPage');
   const len = Array.isArray(entry.embedding) ? entry.embedding.length : 0;
-  if (!len) return '没有特征向量 no embedding';
+  if (!len) return t('staleNoEmbedding');
   if (!profile) return null;
   if (profile.embeddingLength && len !== profile.embeddingLength) {
-    return `特征向量长度 ${len}，当前引擎为 ${profile.embeddingLength} · embedding has ${len} numbers, this engine makes ${profile.embeddingLength}`;
+    return t('staleEmbeddingLength', { len, now: profile.embeddingLength });
   }
   const had = new Set([...(entry.engine?.provides || []), ...provided(entry.result)]);
   const lacking = (profile.provides || []).filter((f) => !had.has(f));
-  if (lacking.length) return `分析时引擎还没有 ${lacking.join(', ')} · analysed before the engine had ${lacking.join(', ')}`;
+  if (lacking.length) return t('staleLacking', { fields: lacking.join(', ') });
   return null;
 }
 
@@ -237,9 +239,10 @@ async function indexedDbLibrary(db, onFallback) {
     } catch (err) {
       // The entries stay in memory; later writes are not tried (they would fail the same way).
       lib.kind = 'memory';
-      lib.reason = `未能写入 IndexedDB · could not write to IndexedDB (${describe(err)})`;
+      lib.reasonMsg = msg('idbWriteFailed', { err: describe(err) });
+      lib.reason = t(lib.reasonMsg.k, lib.reasonMsg.p);
       try { db.close(); } catch { /* already closed */ }
-      onFallback?.(lib.reason);
+      onFallback?.(lib.reason, lib.reasonMsg);
     }
   }
   return lib;
@@ -247,15 +250,17 @@ async function indexedDbLibrary(db, onFallback) {
 
 /**
  * Opens the library: IndexedDB when this page may use it, else memory.
- * Resolves {library, persistent: boolean, reason: string|null (why it is in memory)}.
+ * Resolves {library, persistent: boolean, reason: string|null (why it is in memory), reasonMsg (the
+ * same as a web/i18n.mjs message, {k, p}, for a page that redraws it in another language)}.
  * options: {indexedDB (default globalThis.indexedDB), name, timeoutMs, onFallback(reason)}.
  */
 export async function openLibrary({ indexedDB = globalThis.indexedDB, name = DB_NAME, timeoutMs = 5000, onFallback } = {}) {
-  if (!indexedDB) return { library: memoryLibrary(), persistent: false, reason: '此浏览器没有 IndexedDB · this browser offers no IndexedDB' };
+  const inMemory = (reasonMsg) => ({ library: memoryLibrary(), persistent: false, reason: t(reasonMsg.k, reasonMsg.p), reasonMsg });
+  if (!indexedDB) return inMemory(msg('noIndexedDb'));
   try {
     const db = await openDatabase(indexedDB, name, timeoutMs);
-    return { library: await indexedDbLibrary(db, onFallback), persistent: true, reason: null };
+    return { library: await indexedDbLibrary(db, onFallback), persistent: true, reason: null, reasonMsg: null };
   } catch (err) {
-    return { library: memoryLibrary(), persistent: false, reason: `IndexedDB 不可用 · IndexedDB is unavailable (${describe(err)})` };
+    return inMemory(msg('idbUnavailable', { err: describe(err) }));
   }
 }

@@ -9,6 +9,7 @@
 // where IndexedDB is unavailable (the page says so).
 import { decodeAudioFile } from './src/index.mjs';
 import { $, el } from './dom.mjs';
+import { t as tx, msg, has, getLang, setText, setPlain, onLangChange } from './i18n.mjs';
 import {
   openLibrary, memoryLibrary, makeEntry, fileKey, engineProfile, widenProfile, staleReason,
 } from './library.mjs';
@@ -38,38 +39,35 @@ function clock(seconds) {
 }
 const kb = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1e3))} kB`);
 const PITCHES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
-const UNAVAILABLE = { style: '风格 Style', mood: '情绪 Mood', instruments: '乐器 Instruments' };
+/** The fields the engine may list under `unavailable`, in the order shown, with their names' keys. */
+const UNAVAILABLE = { style: 'lStyle', mood: 'lMood', instruments: 'lInstruments' };
+const fieldName = (f) => (UNAVAILABLE[f] ? tx(UNAVAILABLE[f]) : f);
 
 const signed = (x, digits = 2) => (x == null || !Number.isFinite(Number(x)) ? '—' : `${Number(x) > 0 ? '+' : Number(x) < 0 ? '−' : '±'}${Math.abs(Number(x)).toFixed(digits)}`);
 const when = (ms) => (ms ? new Date(ms).toLocaleString() : '—');
 
 // Names of the engine's labels (docs/audio-data.md): the engine's own label is always shown too.
+// Their Chinese names are in web/i18n.mjs under these prefixes (ls_rock, lm_calm, lf_piano).
 const norm = (label) => String(label ?? '').toLowerCase().replace(/[\s/-]+/g, '_');
-const STYLE_ZH = {
-  rock: '摇滚', pop_ballad: '流行抒情', swing_jazz: '摇摆爵士', bossa_latin: '波萨/拉丁', waltz: '华尔兹',
-  country: '乡村', blues: '布鲁斯', march: '进行曲', electronic_dance: '电子舞曲', folk: '民谣',
-};
-const MOOD_ZH = { happy: '快乐', calm: '平静', sad: '悲伤', tense: '紧张' };
-const FAMILY_ZH = {
-  piano: '钢琴', chromatic_percussion: '有音高打击乐', organ: '风琴', guitar: '吉他', bass: '贝斯', strings: '弦乐',
-  ensemble: '合奏', brass: '铜管', reed: '簧管', pipe: '笛类', synth_lead: '合成主音', synth_pad: '合成铺底',
-  synth_effects: '合成音效', ethnic: '民族乐器', percussive: '打击乐', sound_effects: '音效', drums: '鼓', voice: '人声', none: '无',
-};
-/** "摇滚 rock": the Chinese name where there is one, then the engine's label (underscores as spaces). */
+const STYLE_ZH = 'ls_', MOOD_ZH = 'lm_', FAMILY_ZH = 'lf_';
+/** "摇滚 rock" in the Chinese interface (where there is a name), else the engine's label (underscores as spaces). */
 const labelText = (names, label) => {
   if (label == null || label === '') return '—';
-  const zh = names[norm(label)];
   const en = String(label).replace(/_/g, ' ');
-  return zh ? `${zh} ${en}` : en;
+  const key = names + norm(label);
+  return getLang() === 'zh' && has(key) ? `${tx(key)} ${en}` : en;
 };
 /** A stable colour class (l-sc-0..9) for a style label: the 10 known classes first, others hashed. */
-const STYLE_ORDER = Object.keys(STYLE_ZH);
+const STYLE_ORDER = ['rock', 'pop_ballad', 'swing_jazz', 'bossa_latin', 'waltz', 'country', 'blues', 'march', 'electronic_dance', 'folk'];
 function styleClass(label) {
   const k = norm(label);
   let i = STYLE_ORDER.indexOf(k);
   if (i < 0) { i = 0; for (const ch of k) i = (i * 31 + ch.charCodeAt(0)) >>> 0; i %= 10; }
   return `l-sc-${i}`;
 }
+
+/** An engine error as the parameters of the `error` message (its code and English message, not translated). */
+const errParams = (err) => ({ code: err?.code ? `[${err.code}] ` : '', message: String(err?.message || err) });
 
 const isWav = (file) => /\.(wav|wave)$/i.test(file.name || '') || /^audio\/(x-|vnd\.)?wave?$/i.test(file.type || '');
 
@@ -131,19 +129,26 @@ export function setupListen({ library: store = null } = {}) {
   const queue = []; // {id, file, key, card, replaces}
   let current = null; // the job being analysed
   const body = document.body.dataset;
+  const cards = new Map(); // id -> the card (resultCard) drawn for it
+  const addCard = (id, file) => {
+    const card = resultCard(id, file);
+    cards.set(id, card);
+    results.prepend(card.root);
+    return card;
+  };
 
-  const setStatus = (t) => { statusEl.textContent = t; };
-  const errText = (err) => `${err?.code ? `[${err.code}] ` : ''}${err?.message || err}`;
+  const setStatus = (key, params) => setText(statusEl, key, params);
   const showError = (err) => {
-    errorEl.textContent = `出错了 Error: ${errText(err)}`;
+    setText(errorEl, 'error', errParams(err));
     errorEl.hidden = false;
   };
+  /** reason: why the library is in memory, a message ({k, p}) or a string (or nothing). */
   const showStorage = (kind, reason) => {
     if (!storageEl) return;
     storageEl.classList.toggle('warn', kind !== 'indexeddb');
-    storageEl.textContent = kind === 'indexeddb'
-      ? '音乐库保存在此浏览器中（IndexedDB），不会上传 · The library is kept in this browser (IndexedDB); nothing is uploaded.'
-      : `⚠ 音乐库只在内存中，离开页面即丢失 · The library is kept in memory only and is lost when you leave the page${reason ? `: ${reason}` : ''}.`;
+    if (kind === 'indexeddb') setText(storageEl, 'libraryKept');
+    else if (reason) setText(storageEl, 'libraryMemoryWhy', { reason });
+    else setText(storageEl, 'libraryMemory');
     storageEl.hidden = false;
     body.listenLibrary = kind;
   };
@@ -151,9 +156,9 @@ export function setupListen({ library: store = null } = {}) {
   // Open the library, then draw a card for every stored file (newest on top). Never rejects.
   const ready = (async () => {
     if (!library) {
-      const opened = await openLibrary({ onFallback: (reason) => showStorage('memory', reason) });
+      const opened = await openLibrary({ onFallback: (reason, reasonMsg) => showStorage('memory', reasonMsg || reason) });
       library = opened.library;
-      showStorage(library.kind, opened.reason);
+      showStorage(library.kind, opened.reasonMsg || opened.reason);
     } else {
       showStorage(library.kind || 'memory', library.kind === 'indexeddb' ? null : '');
     }
@@ -164,8 +169,7 @@ export function setupListen({ library: store = null } = {}) {
       if (n) nextId = Math.max(nextId, Number(n) + 1);
     }
     for (const e of entries) {
-      const card = resultCard(e.id, e);
-      results.prepend(card.root);
+      const card = addCard(e.id, e);
       let pictures = null;
       try { pictures = await library.pictures(e.id); } catch { /* drawn without */ }
       try { card.restore(e, pictures); } catch (err) { card.fail(err); } // a damaged record: its card says so
@@ -203,7 +207,7 @@ export function setupListen({ library: store = null } = {}) {
     for (const file of list) {
       const key = fileKey(file);
       if (current?.key === key || queue.some((j) => j.key === key)) {
-        setStatus(`已在队列中 Already being analysed: ${file.name}`);
+        setStatus('alreadyQueued', { name: file.name });
         body.listenOps = String(++ops);
         continue;
       }
@@ -212,7 +216,7 @@ export function setupListen({ library: store = null } = {}) {
       if (existing && !staleReason(existing, profile) && await library.pictures(existing.id).catch(() => null)) {
         // The same file again: no second entry, no second analysis; its card is shown. (One whose
         // pictures were not kept is analysed again in place, to show them.)
-        setStatus(`已在音乐库中 Already in your library: ${file.name} (分析于 analysed ${when(existing.analysedAt)})`);
+        setStatus('alreadyInLibrary', { name: file.name, when: when(existing.analysedAt) });
         focusCard(existing.id, true);
         body.listenOps = String(++ops);
         continue;
@@ -221,8 +225,7 @@ export function setupListen({ library: store = null } = {}) {
       if (!existing && library.maxSerial) nextId = Math.max(nextId, 1 + await library.maxSerial()); // another tab may have added some
       const id = existing ? existing.id : `l-${nextId++}`;
       $(id)?.remove();
-      const card = resultCard(id, file);
-      results.prepend(card.root);
+      const card = addCard(id, file);
       queue.push({ id, file, key, card, replaces: existing || null });
     }
     pump();
@@ -232,7 +235,7 @@ export function setupListen({ library: store = null } = {}) {
   async function pump() {
     if (!queue.length) return; // (a drop of files already in the library leaves its message)
     if (running || !engine) {
-      if (!engine && !failed && queue.length) setStatus(`等待引擎 Waiting for the engine… (${queue.length})`);
+      if (!engine && !failed && queue.length) setStatus('waitingEngine', { n: queue.length });
       return;
     }
     running = true;
@@ -242,11 +245,11 @@ export function setupListen({ library: store = null } = {}) {
       while (queue.length) {
         const job = queue.shift();
         current = job;
-        setStatus(`正在分析 Analysing ${job.file.name}${queue.length ? ` (+${queue.length})` : ''} · ${buildText}`);
+        setStatus('analysingFile', { name: job.file.name, more: queue.length ? ` (+${queue.length})` : '', build: buildText });
         await analyse(job);
         current = null;
       }
-      setStatus(`就绪 Ready · ${buildText}`);
+      setStatus('ready', { build: buildText });
     } finally {
       running = false;
       current = null;
@@ -256,34 +259,34 @@ export function setupListen({ library: store = null } = {}) {
 
   async function analyse({ id, file, card, replaces }) {
     const t0 = performance.now();
-    const onProgress = (ev) => card.progress(Number(ev.fraction), '分析 Analysing');
+    const onProgress = (ev) => card.progress(Number(ev.fraction), 'analysing');
     const fields = { name: file.name, onProgress };
     try {
       let result;
       if (isWav(file)) {
-        card.progress(0, '分析 Analysing');
+        card.progress(0, 'analysing');
         try {
           // The File itself: the API reads (or slices) its bytes; the engine reads WAV.
           result = await engine.analyzeAudio(file, fields);
         } catch (err) {
           if (err?.code !== 'invalid_audio') throw err;
           // A WAV the engine cannot read (e.g. a compressed codec): the browser may decode it.
-          card.progress(null, '解码 Decoding');
+          card.progress(null, 'decoding');
           let decoded;
           try { decoded = await decodeAudioFile(file); } catch { throw err; }
-          card.progress(0, '分析 Analysing');
+          card.progress(0, 'analysing');
           result = await engine.analyzeAudio(decoded, fields);
         }
       } else {
-        card.progress(null, '解码 Decoding');
+        card.progress(null, 'decoding');
         const decoded = await decodeAudioFile(file);
-        card.progress(0, '分析 Analysing');
+        card.progress(0, 'analysing');
         result = await engine.analyzeAudio(decoded, fields);
       }
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
       profile = widenProfile(profile, result); // this engine's own answer
       const entry = makeEntry({ id, file, result, engine: profile, addedAt: replaces?.addedAt ?? Date.now() });
-      card.show(result, entry, `完成 Done in ${secs} s`);
+      card.show(result, entry, msg('doneIn', { secs }));
       try {
         await library.add(entry, result.pictures);
       } catch (err) {
@@ -338,7 +341,7 @@ export function setupListen({ library: store = null } = {}) {
       const list = box.querySelector('ol'), note = box.querySelector('.l-similar-note');
       if (stale.get(entry.id)) {
         list.replaceChildren();
-        note.textContent = '需要重新分析后才能比较：再次拖入此文件 · Drop this file again to re-analyse it before it is compared';
+        note.textContent = tx('similarStale');
         note.hidden = false;
         box.hidden = usable.length === 0;
         continue;
@@ -360,15 +363,15 @@ export function setupListen({ library: store = null } = {}) {
           link.href = `#${other.id}`;
           link.addEventListener('click', (ev) => { ev.preventDefault(); focusCard(other.id); });
           const sim = el('span', 'l-similarity', num(s.similarity, 2));
-          sim.title = '相似度 similarity (cosine)';
+          sim.title = tx('similarityTitle');
           li.append(link, ' ', sim);
           list.append(li);
         }
-        note.textContent = list.childElementCount ? '' : '无 none';
+        note.textContent = list.childElementCount ? '' : tx('none');
         note.hidden = !!list.childElementCount;
       } catch (err) {
         list.replaceChildren();
-        note.textContent = `出错了 Error: ${errText(err)}`;
+        note.textContent = tx('error', errParams(err));
         note.hidden = false;
       }
       box.hidden = false;
@@ -395,15 +398,14 @@ export function setupListen({ library: store = null } = {}) {
       const why = stale.get(e.id);
       if (why) {
         tr.classList.add('stale');
-        const badge = el('span', 'l-badge', '需重新分析 re-analyse');
+        const badge = el('span', 'l-badge', tx('reanalyse'));
         badge.title = why;
         act.append(badge, ' ');
       }
-      const rm = el('button', 'l-small l-remove', '移除 ');
-      rm.append(el('span', 'l-en', 'Remove'));
+      const rm = el('button', 'l-small l-remove', tx('remove'));
       rm.type = 'button';
       rm.dataset.id = e.id;
-      rm.setAttribute('aria-label', `移除 Remove ${e.name}`);
+      rm.setAttribute('aria-label', tx('removeFile', { name: e.name }));
       rm.addEventListener('click', () => removeEntry(e.id));
       act.append(rm);
       tr.append(name, el('td', null, s.key ?? '—'), el('td', 'n', s.bpm == null ? '—' : num(s.bpm)),
@@ -427,7 +429,7 @@ export function setupListen({ library: store = null } = {}) {
     const left = [...$('l-library-rows').rows];
     const next = left[Math.min(at, left.length - 1)];
     (next?.querySelector('button.l-remove') || input).focus();
-    setStatus(`已移除 Removed ${entry?.name ?? id}`);
+    setStatus('removed', { name: entry?.name ?? id });
     await refreshSimilar();
   }
 
@@ -440,7 +442,7 @@ export function setupListen({ library: store = null } = {}) {
   };
   clearBtn?.addEventListener('click', async () => {
     const n = (await library.all()).length;
-    $('l-clear-q').textContent = `从此浏览器删除全部 ${n} 个文件的分析结果？ Remove all ${n} files from this browser's library?`;
+    setText($('l-clear-q'), 'clearQuestion', { n });
     confirmBox.hidden = false;
     clearBtn.setAttribute('aria-expanded', 'true');
     $('l-clear-no').focus();
@@ -455,7 +457,7 @@ export function setupListen({ library: store = null } = {}) {
     closeConfirm(false);
     await renderLibrary();
     input.focus();
-    setStatus(`音乐库已清空 Library cleared (${ids.length})`);
+    setStatus('libraryCleared', { n: ids.length });
     await refreshSimilar();
   });
 
@@ -475,10 +477,22 @@ export function setupListen({ library: store = null } = {}) {
   panel.addEventListener('drop', (e) => { if (!drop.contains(e.target)) { e.preventDefault(); addFiles(e.dataTransfer?.files || []); } });
   input.addEventListener('change', () => { addFiles(input.files); input.value = ''; });
 
+  // The language switch: every card, the library's rows and the similar lists are drawn again from
+  // what the engine answered (no new analysis); status lines follow by themselves (data-i18n).
+  onLangChange(async () => {
+    for (const [id, card] of cards) {
+      if (!card.root.isConnected) cards.delete(id);
+      else card.redraw();
+    }
+    await ready;
+    await renderLibrary();
+    await refreshSimilar();
+  });
+
   return {
     setEngine(e, text) {
       engine = e; buildText = text;
-      setStatus(`就绪 Ready · ${buildText}`);
+      setStatus('ready', { build: buildText });
       probe().then(async () => {
         await ready;
         await renderLibrary(); // out-of-date entries are known now
@@ -486,7 +500,7 @@ export function setupListen({ library: store = null } = {}) {
       });
       pump();
     },
-    setFailed(text) { failed = true; profileKnown = true; profileDone(); setStatus(text); },
+    setFailed(key) { failed = true; profileKnown = true; profileDone(); setStatus(key); },
     onTab() {},
     ready,
     get library() { return library; },
@@ -498,7 +512,7 @@ function staleNote(id, reason) {
   const p = el('p', 'l-stale');
   p.id = `${id}-stale`;
   p.hidden = !reason;
-  if (reason) p.textContent = `⟳ 此结果来自旧版引擎，请再次拖入此文件以重新分析 · This result is out of date (${reason}): drop the file again to re-analyse it.`;
+  if (reason) p.textContent = tx('staleNote', { reason });
   return p;
 }
 
@@ -516,26 +530,38 @@ function resultCard(id, file) {
   h.append(meta);
   const bar = el('progress');
   bar.max = 1;
-  bar.setAttribute('aria-label', `进度 Progress: ${file.name}`);
-  const state = el('p', 'l-state', '等待 Waiting…');
+  bar.setAttribute('aria-label', tx('progressOf', { name: file.name }));
+  const state = el('p', 'l-state');
+  setText(state, 'waiting');
   state.setAttribute('role', 'status');
   const body = el('div', 'l-body');
   body.setAttribute('aria-live', 'polite');
   root.append(h, bar, state, body);
   root.setAttribute('aria-busy', 'true');
 
-  const fill = (res, stateText, { storedPictures = false } = {}) => {
+  // What the card shows, to draw it again in another language: {res, storedPictures} or {err}.
+  let shown = null;
+  const fill = (res, stateMsg, { storedPictures = false } = {}) => {
+    shown = { res, storedPictures };
     bar.value = 1;
     bar.hidden = true;
     root.setAttribute('aria-busy', 'false');
-    state.textContent = stateText;
-    meta.textContent = ` ${clock(res.duration)} · ${res.sample_rate} Hz · ${res.channels === 1 ? '单声道 mono' : res.channels === 2 ? '立体声 stereo' : `${res.channels} 声道 channels`} · ${kb(file.size)}`;
-    body.replaceChildren(staleNote(id, null), ...renderResult(id, res, { storedPictures }));
+    setText(state, stateMsg.k, stateMsg.p);
+    draw();
+  };
+  const draw = (keepStale = false) => {
+    const { res, storedPictures } = shown;
+    const channels = res.channels === 1 ? tx('mono') : res.channels === 2 ? tx('stereo') : tx('nChannels', { n: res.channels });
+    meta.textContent = ` ${clock(res.duration)} · ${res.sample_rate} Hz · ${channels} · ${kb(file.size)}`;
+    const open = [...body.querySelectorAll('details')].map((d) => d.open);
+    const stale = keepStale ? body.querySelector('.l-stale') : null;
+    body.replaceChildren(stale || staleNote(id, null), ...renderResult(id, res, { storedPictures }));
+    body.querySelectorAll('details').forEach((d, i) => { if (open[i]) d.open = true; });
     // Filled by refreshSimilar once the library holds another file.
     const similar = el('section', 'l-similar');
     similar.id = `${id}-similar`;
     similar.hidden = true;
-    const sh = el('h4', null, '相似 · Similar in your library');
+    const sh = el('h4', null, tx('similarHeading'));
     sh.id = `${id}-similar-h`;
     similar.setAttribute('aria-labelledby', sh.id);
     const note = el('p', 'l-similar-note');
@@ -546,29 +572,36 @@ function resultCard(id, file) {
 
   return {
     root,
+    /** label: a message key (analysing, decoding); fraction: 0..1, or null when unknown. */
     progress(fraction, label) {
-      if (fraction == null || !Number.isFinite(fraction)) { bar.removeAttribute('value'); state.textContent = `${label}…`; return; }
+      if (fraction == null || !Number.isFinite(fraction)) { bar.removeAttribute('value'); setText(state, 'stepOf', { step: msg(label), pct: '' }); return; }
       bar.value = Math.max(0, Math.min(1, fraction));
-      state.textContent = `${label}… ${Math.round(100 * bar.value)}%`;
+      setText(state, 'stepOf', { step: msg(label), pct: ` ${Math.round(100 * bar.value)}%` });
     },
-    /** A fresh result (res: the engine's whole response). */
-    show(res, entry, stateText) { fill(res, stateText); },
+    /** A fresh result (res: the engine's whole response; stateMsg: a message). */
+    show(res, entry, stateMsg) { fill(res, stateMsg); },
     /** A stored entry (its result has no pictures; pictures: the stored ones or null). */
     restore(entry, pictures) {
       const res = { ...entry.result, embedding: entry.embedding, ...(pictures ? { pictures } : {}) };
-      fill(res, `来自音乐库 From your library · 分析于 analysed ${when(entry.analysedAt)}`, { storedPictures: true });
+      fill(res, msg('fromLibrary', { when: when(entry.analysedAt) }), { storedPictures: true });
       root.classList.add('stored');
     },
     fail(err) {
+      shown = null;
       bar.hidden = true;
       root.setAttribute('aria-busy', 'false');
       root.classList.add('failed');
       const reason = err?.error?.reason;
-      state.textContent = '';
-      const p = el('p', 'error', `出错了 Error: ${err?.code ? `[${err.code}] ` : ''}${err?.message || err}${reason && !String(err?.message).includes(reason) ? ` (${reason})` : ''}`);
+      setPlain(state, '');
+      const params = errParams(err);
+      if (reason && !String(err?.message).includes(reason)) params.message += ` (${reason})`;
+      const p = el('p', 'error');
+      setText(p, 'error', params);
       p.setAttribute('role', 'alert');
       body.replaceChildren(p);
     },
+    /** Draws the result again (the interface language changed); the similar list is refilled by the caller. */
+    redraw() { if (shown) draw(true); },
   };
 }
 
@@ -604,18 +637,18 @@ export function renderResult(id, res, { storedPictures = false } = {}) {
   // Facts: key, tempo, loudness, format.
   const dl = el('dl', 'l-facts');
   dl.append(key
-    ? fact('l-key', '调 Key', key.name, meter(key.confidence, '调的置信度 Key confidence'), el('small', null, ` 置信 confidence ${pct(key.confidence)}${key.tuning_cents ? ` · 音准 tuning ${key.tuning_cents > 0 ? '+' : ''}${key.tuning_cents}¢` : ''}`))
-    : fact('l-key', '调 Key', '—', el('small', null, ' 无法判断 not found')));
+    ? fact('l-key', tx('lKey'), key.name, meter(key.confidence, tx('keyConfidence')), el('small', null, ` ${tx('confidence', { v: pct(key.confidence) })}${key.tuning_cents ? ` · ${tx('tuning', { v: `${key.tuning_cents > 0 ? '+' : ''}${key.tuning_cents}` })}` : ''}`))
+    : fact('l-key', tx('lKey'), '—', el('small', null, ` ${tx('notFound')}`)));
   dl.append(tempo
-    ? fact('l-tempo', '速度 Tempo', `${num(tempo.bpm)} BPM`, meter(tempo.confidence, '速度的置信度 Tempo confidence'), el('small', null, ` 置信 confidence ${pct(tempo.confidence)} · ${tempo.beat_count ?? tempo.beats?.length ?? 0} 拍 beats`))
-    : fact('l-tempo', '速度 Tempo', '—', el('small', null, ' 无法判断 not found')));
+    ? fact('l-tempo', tx('lTempo'), `${num(tempo.bpm)} BPM`, meter(tempo.confidence, tx('tempoConfidence')), el('small', null, ` ${tx('confidence', { v: pct(tempo.confidence) })} · ${tx('nBeats', { n: tempo.beat_count ?? tempo.beats?.length ?? 0 })}`))
+    : fact('l-tempo', tx('lTempo'), '—', el('small', null, ` ${tx('notFound')}`)));
   dl.append(loud
-    ? fact('l-loudness', '响度 Loudness', `${num(loud.integrated_lufs)} LUFS`,
-      el('small', null, ` 真峰值 true peak ${num(loud.true_peak_dbtp)} dBTP · 动态范围 range ${num(loud.loudness_range_lu)} LU · 短时最大 short-term max ${num(loud.short_term_max_lufs)} LUFS`))
-    : fact('l-loudness', '响度 Loudness', '—', el('small', null, ' 静音 silent')));
+    ? fact('l-loudness', tx('lLoudness'), `${num(loud.integrated_lufs)} LUFS`,
+      el('small', null, ` ${tx('loudnessDetail', { peak: num(loud.true_peak_dbtp), range: num(loud.loudness_range_lu), st: num(loud.short_term_max_lufs) })}`))
+    : fact('l-loudness', tx('lLoudness'), '—', el('small', null, ` ${tx('silent')}`)));
   const src = res.source || {};
-  dl.append(fact('l-format', '音频 Audio', `${clock(res.duration)}`,
-    el('small', null, ` ${res.sample_rate} Hz · ${res.channels} 声道 ch${src.encoding ? ` · ${[src.container, src.encoding].filter(Boolean).join(' ')}` : ''}`)));
+  dl.append(fact('l-format', tx('lAudio'), `${clock(res.duration)}`,
+    el('small', null, ` ${res.sample_rate} Hz · ${tx('nCh', { n: res.channels })}${src.encoding ? ` · ${[src.container, src.encoding].filter(Boolean).join(' ')}` : ''}`)));
   out.push(dl);
 
   // Style, instruments and mood, when the engine gives them (else their reasons, below).
@@ -636,26 +669,26 @@ export function renderResult(id, res, { storedPictures = false } = {}) {
     fig.append(cap, canvas);
     return fig;
   };
-  if (res.pictures?.chroma) pics.append(picture('chroma', res.pictures.chroma, '色度图 Chromagram', '12 个音级，C 在下 · 12 pitch classes, C at the bottom'));
-  if (res.pictures?.mel) pics.append(picture('mel', res.pictures.mel, '梅尔频谱 Mel spectrogram', `${res.pictures.mel.rows} 个频带，低频在下 · ${res.pictures.mel.rows} bands, low at the bottom`));
+  if (res.pictures?.chroma) pics.append(picture('chroma', res.pictures.chroma, tx('chromagram'), tx('chromagramDesc')));
+  if (res.pictures?.mel) pics.append(picture('mel', res.pictures.mel, tx('melSpectrogram'), tx('melDesc', { n: res.pictures.mel.rows })));
   if (storedPictures && !res.pictures?.chroma && !res.pictures?.mel) {
-    pics.append(el('p', 'l-note', '图片未保存：再次拖入此文件即可查看 · The pictures were not kept: drop the file again to see them.'));
+    pics.append(el('p', 'l-note', tx('picturesNotKept')));
   }
   if (res.segments?.length && res.duration > 0) pics.append(timeline(id, res));
   if (pics.childElementCount) out.push(pics);
 
   // Evidence.
   const ev = el('details', 'l-evidence');
-  ev.append(el('summary', null, '证据 Evidence'));
+  ev.append(el('summary', null, tx('evidence')));
   if (key?.evidence) {
     const k = key.evidence;
-    ev.append(el('h4', null, '调 Key'), el('p', 'l-method', k.method || ''));
+    ev.append(el('h4', null, tx('lKey')), el('p', 'l-method', k.method || ''));
     const chroma = k.chroma || [];
     const names = k.chroma_order || PITCHES;
     const max = Math.max(1e-9, ...chroma);
     const bars = el('div', 'chroma-bars');
     bars.setAttribute('role', 'list');
-    bars.setAttribute('aria-label', '色度分布 Chroma profile');
+    bars.setAttribute('aria-label', tx('chromaProfile'));
     chroma.forEach((v, i) => {
       const b = el('div', 'cbar');
       b.setAttribute('role', 'listitem');
@@ -671,15 +704,15 @@ export function renderResult(id, res, { storedPictures = false } = {}) {
     if (k.best_keys?.length) {
       const ol = el('ol', 'l-best-keys');
       for (const b of k.best_keys) ol.append(el('li', null, `${b.key} · r = ${num(b.correlation, 3)}`));
-      ev.append(el('p', 'l-sub', '最接近的调 Best keys (correlation with the key profiles)'), ol);
+      ev.append(el('p', 'l-sub', tx('bestKeys')), ol);
     }
   }
   if (tempo?.evidence) {
     const t = tempo.evidence;
-    ev.append(el('h4', null, '速度 Tempo'), el('p', 'l-method', t.method || ''));
+    ev.append(el('h4', null, tx('lTempo')), el('p', 'l-method', t.method || ''));
     const table = el('table', 'l-candidates');
     const head = el('tr');
-    for (const h of ['BPM', '显著度 salience', '得分 score', '']) head.append(el('th', null, h));
+    for (const h of ['BPM', tx('salience'), tx('score'), '']) head.append(el('th', null, h));
     table.append(el('thead'), el('tbody'));
     table.tHead.append(head);
     const row = (c, note, cls) => {
@@ -687,12 +720,12 @@ export function renderResult(id, res, { storedPictures = false } = {}) {
       tr.append(el('td', 'n', num(c.bpm)), el('td', 'n', c.salience == null ? '—' : num(c.salience, 3)), el('td', 'n', num(c.score, 3)), el('td', null, note));
       table.tBodies[0].append(tr);
     };
-    (t.candidates || []).forEach((c, i) => row(c, i === 0 ? '← 选中 chosen' : '', i === 0 ? 'chosen' : ''));
-    if (t.half) row(t.half, '一半 half tempo', 'octave');
-    if (t.double) row(t.double, '两倍 double tempo', 'octave');
+    (t.candidates || []).forEach((c, i) => row(c, i === 0 ? `← ${tx('chosen')}` : '', i === 0 ? 'chosen' : ''));
+    if (t.half) row(t.half, tx('halfTempo'), 'octave');
+    if (t.double) row(t.double, tx('doubleTempo'), 'octave');
     ev.append(table);
   }
-  if (loud?.method) ev.append(el('h4', null, '响度 Loudness'), el('p', 'l-method', `${loud.method} · momentary max ${num(loud.momentary_max_lufs)} LUFS · sample peak ${num(loud.sample_peak_dbfs, 2)} dBFS`));
+  if (loud?.method) ev.append(el('h4', null, tx('lLoudness')), el('p', 'l-method', `${loud.method} · ${tx('loudnessMethod', { momentary: num(loud.momentary_max_lufs), peak: num(loud.sample_peak_dbfs, 2) })}`));
   if (given(res, 'style')) ev.append(el('section', 'l-ev-style'));
   if (given(res, 'instruments')) ev.append(el('section', 'l-ev-instruments'));
   if (given(res, 'mood')) ev.append(el('section', 'l-ev-mood'));
@@ -704,7 +737,7 @@ export function renderResult(id, res, { storedPictures = false } = {}) {
   // Warnings, and what the engine cannot tell yet (its reasons, no guesses).
   if (res.warnings?.length) {
     const box = el('div', 'l-warnings');
-    box.append(el('h4', null, '⚠ 注意 Warnings'));
+    box.append(el('h4', null, `⚠ ${tx('warnings')}`));
     const ul = el('ul');
     for (const w of res.warnings) ul.append(el('li', null, typeof w === 'string' ? w : JSON.stringify(w)));
     box.append(ul);
@@ -715,9 +748,9 @@ export function renderResult(id, res, { storedPictures = false } = {}) {
   const missing = Object.keys(un).sort((x, y) => (order.indexOf(x) + 1 || 99) - (order.indexOf(y) + 1 || 99));
   if (missing.length) {
     const p = el('div', 'l-unavailable');
-    p.append(el('p', null, `${missing.map((k) => UNAVAILABLE[k] || k).join('、')} · 暂不可用 not available yet`));
+    p.append(el('p', null, tx('notAvailableYet', { fields: missing.map(fieldName).join(tx('listSep')) })));
     const ul = el('ul');
-    for (const k of missing) ul.append(el('li', null, `${UNAVAILABLE[k] || k}: ${un[k]}`));
+    for (const k of missing) ul.append(el('li', null, `${fieldName(k)}: ${un[k]}`));
     p.append(ul);
     out.push(p);
   }
@@ -757,8 +790,8 @@ function panel(id, cls, title) {
 function mainLine(names, label, confidence, what, prefix = null) {
   const p = el('p', 'l-main');
   if (prefix) p.append(el('span', 'l-k', prefix));
-  p.append(el('strong', 'l-value', label == null ? '无 none' : labelText(names, label)));
-  if (confidence != null) p.append(meter(confidence, `${what} confidence`), el('small', null, ` 置信 confidence ${pct(confidence)}`));
+  p.append(el('strong', 'l-value', label == null ? tx('none') : labelText(names, label)));
+  if (confidence != null) p.append(meter(confidence, tx('whatConfidence', { what })), el('small', null, ` ${tx('confidence', { v: pct(confidence) })}`));
   return p;
 }
 
@@ -767,22 +800,22 @@ function describe(id, res) {
   const parts = [];
   if (given(res, 'style')) {
     const st = res.style;
-    const sec = panel(id, 'l-style', '风格 Style');
-    sec.append(mainLine(STYLE_ZH, st.label, st.confidence, '风格 Style'));
-    if (st.probabilities?.length) sec.append(probBars(st.probabilities, STYLE_ZH, { count: 5, label: '最可能的风格 Most likely styles', colour: true }));
+    const sec = panel(id, 'l-style', tx('lStyle'));
+    sec.append(mainLine(STYLE_ZH, st.label, st.confidence, tx('lStyle')));
+    if (st.probabilities?.length) sec.append(probBars(st.probabilities, STYLE_ZH, { count: 5, label: tx('likeliestStyles'), colour: true }));
     parts.push(sec);
   }
   if (given(res, 'instruments')) {
     const ins = res.instruments;
-    const sec = panel(id, 'l-instruments', '乐器 Instruments');
+    const sec = panel(id, 'l-instruments', tx('lInstruments'));
     if (ins.lead !== undefined) { // null: no lead instrument
-      const line = mainLine(FAMILY_ZH, ins.lead?.label ?? null, ins.lead?.confidence, '主奏 Lead', '主奏 Lead ');
+      const line = mainLine(FAMILY_ZH, ins.lead?.label ?? null, ins.lead?.confidence, tx('lead'), `${tx('lead')} `);
       line.classList.add('l-lead');
       sec.append(line);
     }
     if (Array.isArray(ins.families)) {
       const present = ins.families.filter((f) => f?.present).sort((a, b) => (Number(b.p) || 0) - (Number(a.p) || 0));
-      const h = el('p', 'l-sub', '听到的乐器族 Families heard');
+      const h = el('p', 'l-sub', tx('familiesHeard'));
       h.id = `${id}-families-h`;
       const ul = el('ul', 'l-families');
       ul.setAttribute('aria-labelledby', h.id);
@@ -791,20 +824,20 @@ function describe(id, res) {
         li.append(el('small', null, ` ${pct(f.p)}`));
         ul.append(li);
       }
-      if (!present.length) ul.append(el('li', 'l-family none', '未检出 none detected'));
+      if (!present.length) ul.append(el('li', 'l-family none', tx('noneDetected')));
       sec.append(h, ul);
     }
     parts.push(sec);
   }
   if (given(res, 'mood')) {
     const mood = res.mood;
-    const sec = panel(id, 'l-mood', '情绪 Mood');
-    sec.append(mainLine(MOOD_ZH, mood.label, mood.confidence, '情绪 Mood'));
+    const sec = panel(id, 'l-mood', tx('lMood'));
+    sec.append(mainLine(MOOD_ZH, mood.label, mood.confidence, tx('lMood')));
     const row = el('div', 'l-mood-body');
     if (mood.valence != null && mood.arousal != null) row.append(moodPlane(id, mood, res.segments));
-    if (mood.probabilities?.length) row.append(probBars(mood.probabilities, MOOD_ZH, { count: 4, label: '情绪概率 Mood probabilities' }));
+    if (mood.probabilities?.length) row.append(probBars(mood.probabilities, MOOD_ZH, { count: 4, label: tx('moodProbabilities') }));
     sec.append(row);
-    if (mood.evidence?.method) sec.append(el('p', 'l-method', `方法 Method: ${mood.evidence.method}`));
+    if (mood.evidence?.method) sec.append(el('p', 'l-method', tx('method', { method: mood.evidence.method })));
     parts.push(sec);
   }
   if (!parts.length) return null;
@@ -826,7 +859,7 @@ function moodPlane(id, mood, segments) {
   const y = (a) => (P + W * (1 - (clamp(a) - lo) / (hi - lo))).toFixed(1);
   const fig = el('figure', 'l-plane');
   const s = svg('svg', { viewBox: `0 0 ${S} ${S}`, role: 'img', 'aria-labelledby': `${id}-plane-t` });
-  s.append(svg('title', { id: `${id}-plane-t` }, `效价-唤醒平面 Valence–arousal plane: ${mood.label ?? '—'}, 效价 valence ${signed(mood.valence)}, 唤醒 arousal ${signed(mood.arousal)}`));
+  s.append(svg('title', { id: `${id}-plane-t` }, tx('planeTitle', { label: mood.label ?? '—', valence: signed(mood.valence), arousal: signed(mood.arousal) })));
   const mid = (lo + hi) / 2;
   s.append(svg('rect', { x: P, y: P, width: W, height: W, class: 'l-plane-bg' }),
     svg('line', { x1: x(mid), y1: P, x2: x(mid), y2: P + W, class: 'l-plane-axis' }),
@@ -844,7 +877,7 @@ function moodPlane(id, mood, segments) {
     svg('text', { x: P + W, y: S - 2, 'text-anchor': 'end', class: 'l-plane-lab' }, 'valence →'),
     svg('text', { x: P, y: P - 3, class: 'l-plane-lab' }, '↑ arousal'));
   const cap = el('figcaption');
-  cap.append(el('span', null, `效价 valence ${signed(mood.valence)}`), el('span', null, `唤醒 arousal ${signed(mood.arousal)}`));
+  cap.append(el('span', null, tx('valenceV', { v: signed(mood.valence) })), el('span', null, tx('arousalV', { v: signed(mood.arousal) })));
   fig.append(s, cap);
   return fig;
 }
@@ -860,17 +893,17 @@ const valueText = (v) => (typeof v === 'number' ? (Number.isInteger(v) ? String(
 
 function styleEvidence(id, st, duration) {
   const e = st.evidence || {};
-  const out = [el('h4', null, '风格 Style')];
+  const out = [el('h4', null, tx('lStyle'))];
   if (e.method) out.push(el('p', 'l-method', e.method));
   if (e.strongest_segments?.length) {
-    out.push(el('p', 'l-sub', '最能说明风格的片段 Strongest segments'));
+    out.push(el('p', 'l-sub', tx('strongestSegments')));
     const ol = el('ol', 'l-strongest');
     for (const s of e.strongest_segments) {
       const li = el('li');
       const b = el('button', 'l-small l-jump', `${clock(s.start)}–${clock(s.end)}`);
       b.type = 'button';
-      b.title = '在时间线上显示 Show it on the timeline';
-      b.setAttribute('aria-label', `${clock(s.start)}–${clock(s.end)}: 在时间线上显示 show it on the timeline`);
+      b.title = tx('showOnTimeline');
+      b.setAttribute('aria-label', `${clock(s.start)}–${clock(s.end)}: ${tx('showOnTimeline')}`);
       b.addEventListener('click', () => focusSegment(id, Number(s.start)));
       li.append(b, ` ${labelText(STYLE_ZH, s.label ?? st.label)} ${pct(s.p)}`);
       ol.append(li);
@@ -880,7 +913,7 @@ function styleEvidence(id, st, duration) {
   if (e.segments?.length && duration > 0) {
     // The classifier's own windows (may differ from the timeline's segments).
     const fig = el('figure', 'l-strip');
-    fig.append(el('figcaption', null, '风格随时间 Style over time'));
+    fig.append(el('figcaption', null, tx('styleOverTime')));
     const ol = el('ol', 'l-strip-track');
     for (const s of e.segments) {
       const li = el('li', `l-strip-seg ${styleClass(s.label)}`);
@@ -918,18 +951,18 @@ function dataTable(cls, caption, headers, rows) {
 
 function instrumentsEvidence(ins) {
   const e = ins.evidence || {};
-  const out = [el('h4', null, '乐器 Instruments')];
+  const out = [el('h4', null, tx('lInstruments'))];
   if (e.method) out.push(el('p', 'l-method', e.method));
   if (ins.lead?.probabilities?.length) {
-    out.push(el('p', 'l-sub', '主奏乐器族的概率 Lead family probabilities'),
-      probBars(ins.lead.probabilities, FAMILY_ZH, { count: 20, label: '主奏乐器族的概率 Lead family probabilities' }));
+    out.push(el('p', 'l-sub', tx('leadProbabilities')),
+      probBars(ins.lead.probabilities, FAMILY_ZH, { count: 20, label: tx('leadProbabilities') }));
   }
   if (Array.isArray(ins.families) && ins.families.length) {
     const rows = [...ins.families].sort((a, b) => (Number(b.p) || 0) - (Number(a.p) || 0)).map((f) => ({
       cls: f.present ? 'present' : 'absent',
-      cells: [el('td', null, labelText(FAMILY_ZH, f.label)), el('td', 'n', pct(f.p)), el('td', null, f.present ? '✓ 有 yes' : '无 no')],
+      cells: [el('td', null, labelText(FAMILY_ZH, f.label)), el('td', 'n', pct(f.p)), el('td', null, f.present ? `✓ ${tx('yes')}` : tx('no'))],
     }));
-    out.push(dataTable('l-families-table', '每个乐器族的概率 Each family\'s probability', ['乐器族 Family', '概率 p', '判断 Heard'], rows));
+    out.push(dataTable('l-families-table', tx('familyProbCaption'), [tx('colFamily'), tx('colP'), tx('colHeard')], rows));
   }
   out.push(...notes(e.notes));
   return out;
@@ -937,12 +970,12 @@ function instrumentsEvidence(ins) {
 
 function moodEvidence(mood) {
   const e = mood.evidence || {};
-  const out = [el('h4', null, '情绪 Mood')];
+  const out = [el('h4', null, tx('lMood'))];
   if (e.contributions?.length) {
     const rows = e.contributions.map((c) => ({
       cells: [el('td', null, String(c.feature ?? '—')), el('td', 'n', valueText(c.value)), el('td', 'n', signed(c.valence)), el('td', 'n', signed(c.arousal))],
     }));
-    out.push(dataTable('l-contributions', '各特征对效价与唤醒的贡献 What moved valence and arousal', ['特征 Feature', '值 Value', '效价 Valence', '唤醒 Arousal'], rows));
+    out.push(dataTable('l-contributions', tx('contribCaption'), [tx('colFeature'), tx('colValue'), tx('colValence'), tx('colArousal')], rows));
   }
   out.push(...notes(e.notes));
   return out;
@@ -954,9 +987,9 @@ function moodEvidence(mood) {
 function segmentText(s) {
   const loud = s.loudness_max_lufs != null ? `${num(s.loudness_max_lufs)} LUFS` : `${num(s.rms_db)} dB RMS`;
   let t = `${clock(s.start)}–${clock(s.end)} · ${s.key?.name ?? '—'}${s.key ? ` (${pct(s.key.confidence)})` : ''} · ${loud}`;
-  if (s.style?.label) t += ` · 风格 style ${labelText(STYLE_ZH, s.style.label)}${s.style.confidence != null ? ` ${pct(s.style.confidence)}` : ''}`;
-  if (s.mood?.label) t += ` · 情绪 mood ${labelText(MOOD_ZH, s.mood.label)}${s.mood.valence != null ? ` (valence ${signed(s.mood.valence)}, arousal ${signed(s.mood.arousal)})` : ''}`;
-  if (s.lead?.label) t += ` · 主奏 lead ${labelText(FAMILY_ZH, s.lead.label)}${s.lead.confidence != null ? ` ${pct(s.lead.confidence)}` : ''}`;
+  if (s.style?.label) t += ` · ${tx('segStyle')} ${labelText(STYLE_ZH, s.style.label)}${s.style.confidence != null ? ` ${pct(s.style.confidence)}` : ''}`;
+  if (s.mood?.label) t += ` · ${tx('segMood')} ${labelText(MOOD_ZH, s.mood.label)}${s.mood.valence != null ? ` (${tx('valenceArousal', { valence: signed(s.mood.valence), arousal: signed(s.mood.arousal) })})` : ''}`;
+  if (s.lead?.label) t += ` · ${tx('segLead')} ${labelText(FAMILY_ZH, s.lead.label)}${s.lead.confidence != null ? ` ${pct(s.lead.confidence)}` : ''}`;
   return t;
 }
 
@@ -983,20 +1016,18 @@ function timeline(id, res) {
   const box = el('figure', 'l-timeline');
   box.id = `${id}-timeline`;
   const styled = res.segments.some((s) => s.style?.label);
-  const cap = el('figcaption', null, '段落 Segments');
-  cap.append(el('small', null, styled
-    ? ' · 颜色为风格，高度为响度，竖线为节拍 · colour: style, height: loudness, ticks on the beats'
-    : ' · 每段的调与响度，竖线为节拍 · key and loudness a segment, ticks on the beats'));
+  const cap = el('figcaption', null, tx('segments'));
+  cap.append(el('small', null, ` · ${tx(styled ? 'segmentsStyled' : 'segmentsPlain')}`));
   const track = el('div', 'l-track');
   const dur = res.duration;
   const level = (s) => {
     const db = s.loudness_max_lufs ?? s.rms_db;
     return db == null ? 0 : Math.max(0.04, Math.min(1, (Number(db) + 60) / 60)); // -60..0 dB -> 0..1
   };
-  const detail = el('p', 'l-seg-detail', '用方向键或鼠标查看每段 · Arrow keys or the pointer show each segment');
+  const detail = el('p', 'l-seg-detail', tx('segmentsHint'));
   detail.setAttribute('aria-hidden', 'true'); // the focused segment's own label is read out
   const ol = el('ol', 'l-segments');
-  ol.setAttribute('aria-label', `段落 Segments (${res.segments.length})`);
+  ol.setAttribute('aria-label', tx('segmentsN', { n: res.segments.length }));
   res.segments.forEach((s, i) => {
     const li = el('li', `l-seg${s.style?.label ? ` ${styleClass(s.style.label)}` : ''}`);
     li.tabIndex = i === 0 ? 0 : -1;
@@ -1041,7 +1072,7 @@ function timeline(id, res) {
     // The colours' legend (the label is also written in each wide enough segment, and read out).
     const seen = [...new Set(res.segments.map((s) => s.style?.label).filter(Boolean))];
     const legend = el('ul', 'l-legend');
-    legend.setAttribute('aria-label', '颜色图例 Colour key');
+    legend.setAttribute('aria-label', tx('colourKey'));
     for (const l of seen) {
       const li = el('li');
       const sw = el('span', `l-swatch ${styleClass(l)}`);

@@ -5,6 +5,7 @@
 // MusicXML and ABC as downloads. No music logic here: every value goes to C++ as chosen.
 import { midiBytes } from './src/index.mjs';
 import { $, el } from './dom.mjs';
+import { t, msg, setText, setPlain, onLangChange } from './i18n.mjs';
 
 
 // ------------------------------------------------------------------------------------ tabs
@@ -52,7 +53,7 @@ class Player {
   play({ notes, accompaniment = [], tempo }, { onFrame, onEnd } = {}) {
     this.stop();
     const Ctx = globalThis.AudioContext || globalThis.webkitAudioContext;
-    if (!Ctx) throw new Error('WebAudio is not available');
+    if (!Ctx) throw new Error(t('noWebAudio'));
     this.#ctx ??= new Ctx();
     const ctx = this.#ctx;
     if (ctx.state === 'suspended') ctx.resume();
@@ -127,9 +128,9 @@ export function setupMelody({ currentSong }) {
   let used = null;
 
   const current = () => history.at(-1) || null;
-  const setStatus = (t) => { statusEl.textContent = t; };
+  const setStatus = (key, params) => setText(statusEl, key, params);
   const showError = (err) => {
-    errorEl.textContent = `出错了 Error: ${err?.code ? `[${err.code}] ` : ''}${err?.message || err}`;
+    setText(errorEl, 'error', { code: err?.code ? `[${err.code}] ` : '', message: String(err?.message || err) });
     errorEl.hidden = false;
   };
 
@@ -139,7 +140,7 @@ export function setupMelody({ currentSong }) {
     btn.hidden = !(song && song.lyrics && song.lyrics !== lyricsEl.value);
     const hasLyrics = lyricsEl.value.trim() !== '';
     $('m-bars').disabled = hasLyrics;
-    $('m-bars').title = hasLyrics ? '由歌词决定 Set by the lyrics' : '';
+    if (hasLyrics) setText($('m-bars'), 'setByLyrics', {}, 'title'); else setPlain($('m-bars'), '', 'title');
   }
   function useLyrics() {
     const song = currentSong();
@@ -169,13 +170,13 @@ export function setupMelody({ currentSong }) {
     updateButtons();
     notation.setAttribute('aria-busy', 'true');
     const t0 = performance.now();
-    setStatus(`${label}… · ${buildText}`);
+    setStatus('working', { label, build: buildText });
     try {
       const detail = await fn();
-      setStatus(`完成 Done: ${detail} in ${((performance.now() - t0) / 1000).toFixed(1)} s · ${buildText}`);
+      setStatus('done', { detail, secs: ((performance.now() - t0) / 1000).toFixed(1), build: buildText });
     } catch (err) {
       showError(err);
-      setStatus(`失败 Failed · ${buildText}`);
+      setStatus('failed', { build: buildText });
     } finally {
       busy = false;
       notation.setAttribute('aria-busy', 'false');
@@ -212,9 +213,7 @@ export function setupMelody({ currentSong }) {
     visual = null; timings = []; lit = [];
     if (!entry) { $('m-checks').hidden = true; $('m-meta').textContent = ''; return; }
     const m = entry.melody;
-    $('m-title').textContent = entry.title || '旋律 Melody';
-    const acc = m.accompaniment?.length && entry.accompaniment && entry.accompaniment !== 'none' ? ` · ${entry.accompaniment} accompaniment` : '';
-    $('m-meta').textContent = `· ${m.key?.tonic} ${m.key?.mode} · ${m.meter} · ♩=${m.tempo} · ${m.style} · ${m.bars} bars · seed ${m.seed}${acc}${history.length > 1 ? ` · ${history.length - 1} edit${history.length > 2 ? 's' : ''}` : ''}`;
+    renderMeta();
     const ABCJS = globalThis.ABCJS;
     if (ABCJS?.renderAbc) {
       try {
@@ -241,15 +240,29 @@ export function setupMelody({ currentSong }) {
     renderChecks(m);
   }
 
+  /** The heading (the song's title, not translated) and the melody's facts. */
+  function renderMeta() {
+    const entry = current();
+    if (!entry) return;
+    const m = entry.melody;
+    if (entry.title) setPlain($('m-title'), entry.title); else setText($('m-title'), 'melodyHeading');
+    const acc = m.accompaniment?.length && entry.accompaniment && entry.accompaniment !== 'none' ? t('metaAccompaniment', { acc: t(`acc_${entry.accompaniment}`) }) : '';
+    const edits = history.length - 1;
+    $('m-meta').textContent = t('melodyMeta', {
+      key: `${m.key?.tonic} ${m.key?.mode}`, meter: m.meter, tempo: m.tempo, style: m.style, bars: m.bars, seed: m.seed, acc,
+      edits: edits > 0 ? t(edits === 1 ? 'metaEdit' : 'metaEdits', { n: edits }) : '',
+    });
+  }
+
   function renderChecks(m) {
     const box = $('m-checks');
     box.replaceChildren();
     const c = m.checks || {};
-    const parts = [`调内 in key ${pct(c.in_key)}`, `对齐 alignment ${pct(c.alignment)}`, `终止 cadence ${pct(c.cadence)}`];
-    if (c.stress != null) parts.push(`重音 stress ${pct(c.stress)}`);
-    if (c.tones != null) parts.push(`声调 tones ${pct(c.tones)}`);
-    if (c.range != null) parts.push(`音域 range ${c.range}`);
-    if (c.max_leap != null) parts.push(`最大跳进 max leap ${c.max_leap}`);
+    const parts = [t('chkInKey', { v: pct(c.in_key) }), t('chkAlignment', { v: pct(c.alignment) }), t('chkCadence', { v: pct(c.cadence) })];
+    if (c.stress != null) parts.push(t('chkStress', { v: pct(c.stress) }));
+    if (c.tones != null) parts.push(t('chkTones', { v: pct(c.tones) }));
+    if (c.range != null) parts.push(t('chkRange', { v: c.range }));
+    if (c.max_leap != null) parts.push(t('chkMaxLeap', { v: c.max_leap }));
     box.append(el('p', 'constraints checks', parts.join(' · ')));
     const list = (title, items, fmt, cls) => {
       if (!items?.length) return;
@@ -259,9 +272,9 @@ export function setupMelody({ currentSong }) {
       if (items.length > 12) ul.append(el('li', null, `… +${items.length - 12}`));
       box.append(ul);
     };
-    const fmtRelax = (r) => (r && typeof r === 'object' ? `${r.rule ?? ''}${r.note !== undefined ? ` (note ${r.note})` : ''}` : String(r));
-    list('放宽的约束 Relaxed', m.relaxations, fmtRelax, 'relaxations');
-    list('说明 Remarks', m.remarks, (r) => (typeof r === 'string' ? r : JSON.stringify(r)), 'notes');
+    const fmtRelax = (r) => (r && typeof r === 'object' ? `${r.rule ?? ''}${r.note !== undefined ? t('relaxNote', { note: r.note }) : ''}` : String(r));
+    list(t('relaxedHeading'), m.relaxations, fmtRelax, 'relaxations');
+    list(t('remarksHeading'), m.remarks, (r) => (typeof r === 'string' ? r : JSON.stringify(r)), 'notes');
     box.hidden = false;
   }
 
@@ -296,7 +309,7 @@ export function setupMelody({ currentSong }) {
     e.preventDefault();
     if (!engine || busy) return;
     const opts = readForm();
-    return run('正在谱曲 Writing the melody', async () => {
+    return run(msg('writingMelody'), async () => {
       const melody = await engine.generateMelody(opts);
       const title = opts.title || (typeof opts.lyrics === 'string' ? opts.lyrics.split('\n').find((l) => l.trim())?.trim() : null);
       history.length = 0;
@@ -304,7 +317,7 @@ export function setupMelody({ currentSong }) {
       $('m-from').value = '1';
       $('m-to').value = String(Math.min(2, melody.bars || 1));
       draw();
-      return `${melody.notes?.length ?? 0} 个音 notes, ${melody.bars} 小节 bars`;
+      return msg('notesBars', { notes: melody.notes?.length ?? 0, bars: melody.bars });
     });
   }
 
@@ -318,7 +331,7 @@ export function setupMelody({ currentSong }) {
       history.push({ ...entry, melody });
       if (history.length > 100) history.shift();
       draw();
-      return `${action} · ${melody.notes?.length ?? 0} 个音 notes`;
+      return msg('actionNotes', { action, notes: melody.notes?.length ?? 0 });
     });
   }
 
@@ -327,7 +340,7 @@ export function setupMelody({ currentSong }) {
     history.pop();
     draw();
     updateButtons();
-    setStatus(`已撤销 Undone · ${buildText}`);
+    setStatus('undoneMelody', { build: buildText });
   }
 
   function download(kind) {
@@ -370,7 +383,7 @@ export function setupMelody({ currentSong }) {
         onEnd: () => { light(-1); document.body.dataset.playing = 'false'; updateButtons(); },
       });
       document.body.dataset.playing = 'true';
-      setStatus(`正在播放 Playing · ♩=${m.tempo} · ${buildText}`);
+      setStatus('playing', { tempo: m.tempo, build: buildText });
     } catch (err) {
       showError(err);
     }
@@ -383,17 +396,17 @@ export function setupMelody({ currentSong }) {
   $('m-play').addEventListener('click', play);
   $('m-stop').addEventListener('click', () => { player.stop(); $('m-play').focus(); });
   $('m-undo').addEventListener('click', undo);
-  $('m-up').addEventListener('click', () => edit('正在移调 Transposing', 'transpose', { semitones: 1 }));
-  $('m-down').addEventListener('click', () => edit('正在移调 Transposing', 'transpose', { semitones: -1 }));
+  $('m-up').addEventListener('click', () => edit(msg('transposing'), 'transpose', { semitones: 1 }));
+  $('m-down').addEventListener('click', () => edit(msg('transposing'), 'transpose', { semitones: -1 }));
   $('m-mode-toggle').addEventListener('click', () => {
     const mode = current()?.melody.key?.mode === 'minor' ? 'major' : 'minor';
-    edit(`正在改为 ${mode}`, 'change_mode', { mode });
+    edit(msg('changingMode', { mode: msg(mode === 'minor' ? 'modeMinor' : 'modeMajor') }), 'change_mode', { mode });
   });
-  $('m-continue').addEventListener('click', () => edit('正在续写 Continuing', 'continue', { bars: 4, seed: freshSeed() }));
-  $('m-restyle').addEventListener('click', () => edit('正在换风格 Restyling', 'restyle', { style: $('m-restyle-style').value, seed: freshSeed() }));
+  $('m-continue').addEventListener('click', () => edit(msg('continuing'), 'continue', { bars: 4, seed: freshSeed() }));
+  $('m-restyle').addEventListener('click', () => edit(msg('restyling'), 'restyle', { style: $('m-restyle-style').value, seed: freshSeed() }));
   $('m-regen-bars').addEventListener('click', () => {
     const [from, to] = barRange();
-    edit(`正在重写第 ${from + 1}–${to + 1} 小节 Regenerating bars`, 'regenerate_bars', { from, to, seed: freshSeed() });
+    edit(msg('regeneratingBars', { from: from + 1, to: to + 1 }), 'regenerate_bars', { from, to, seed: freshSeed() });
   });
   for (const id of ['m-from', 'm-to']) $(id).addEventListener('input', markBars);
   // Redraw when the score's width crosses the narrow-screen line (phone rotated, window resized).
@@ -415,16 +428,19 @@ export function setupMelody({ currentSong }) {
   }, true);
   updateButtons();
   syncLyrics();
+  // The language switch: the melody's facts and checks are drawn again (the score is not).
+  onLangChange(() => { if (current()) { renderMeta(); renderChecks(current().melody); } });
 
   return {
+    /** buildText: a message ({k, p}) naming the build. */
     setEngine(e, text) {
       engine = e; buildText = text;
-      setStatus(`就绪 Ready · ${buildText}`);
+      setStatus('ready', { build: buildText });
       updateButtons();
     },
-    setFailed(text) { setStatus(text); },
-    /** A model download under way (shown while a melody call waits for it). */
-    progress(text) { if (busy) setStatus(text); },
+    setFailed(key) { setStatus(key); },
+    /** A model download under way (shown while a melody call waits for it): a message key and its parameters. */
+    progress(key, params) { if (busy) setStatus(key, params); },
     /** On entering the tab: an empty lyrics box takes the song just written. */
     onTab(name) {
       if (name !== 'melody') { player.stop(); return; }

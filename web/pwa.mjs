@@ -4,15 +4,17 @@
 // new build (a new model version replaces the old one). document.documentElement.dataset.offline
 // says where it stands: saving | ready | error | unsupported.
 import { $ } from './dom.mjs';
+import { setText } from './i18n.mjs';
 
 const box = $('pwa'), text = $('pwa-status'), bar = $('pwa-progress');
 const root = document.documentElement;
 const mb = (n) => (n / 1e6).toFixed(1);
 
-function show(state, message) {
+/** The status line: a message key of web/i18n.mjs and its parameters (it follows the language switch). */
+function show(state, key, params) {
   root.dataset.offline = state;
   box.hidden = false;
-  if (text.textContent !== message) text.textContent = message;
+  setText(text, key, params); // (the same words are not written again: screen readers hear nothing new)
 }
 
 function onMessage(e) {
@@ -22,33 +24,32 @@ function onMessage(e) {
     bar.hidden = false;
     bar.max = Math.max(1, m.total);
     bar.value = Math.min(m.loaded, m.total);
-    const what = m.unit === 'files'
-      ? `${m.loaded} / ${m.total} 个文件 files`
-      : `${mb(m.loaded)} / ${mb(m.total)} MB`;
-    bar.setAttribute('aria-valuetext', what);
+    const [key, params] = m.unit === 'files'
+      ? ['nFiles', { loaded: m.loaded, total: m.total }]
+      : ['nMegabytes', { loaded: mb(m.loaded), total: mb(m.total) }];
+    setText(bar, key, params, 'aria-valuetext');
     // The status line changes by phase (screen readers hear it), the numbers sit beside it.
-    show('saving', m.phase === 'app' ? '正在保存应用以便离线使用 Saving the app for offline use…' : '正在下载模型以便离线使用 Downloading the models for offline use…');
-    $('pwa-detail').textContent = what;
+    show('saving', m.phase === 'app' ? 'savingApp' : 'savingModels');
+    setText($('pwa-detail'), key, params);
   } else if (m.type === 'ready') {
     // Saved; "available offline" once the worker is active too (it finishes installing first).
     navigator.serviceWorker.ready.then(() => ready(m));
   } else if (m.type === 'error') {
     bar.hidden = true;
-    if (navigator.serviceWorker.controller) show('ready', m.offline ? '✓ 离线：使用已保存的版本 Offline: using the saved copy' : '✓ 可离线使用 Available offline (update check failed)');
-    else show('error', `无法离线保存 Could not save for offline use: ${m.message}`);
+    if (navigator.serviceWorker.controller) show('ready', m.offline ? 'offlineSavedCopy' : 'offlineCheckFailed');
+    else show('error', 'offlineFailed', { message: String(m.message) });
   }
 }
 
 function ready(m) {
   bar.hidden = true;
   $('pwa-detail').textContent = `${(m.bytes / 1e6).toFixed(1)} MB`;
-  const threads = globalThis.crossOriginIsolated ? '' : ' · 重新载入后可用多线程 reload for the threaded build';
-  show('ready', `✓ 可离线使用 Available offline${threads}`);
+  show('ready', globalThis.crossOriginIsolated ? 'offlineReady' : 'offlineReadyReload');
 }
 
 async function start() {
   if (!('serviceWorker' in navigator)) {
-    show('unsupported', '此浏览器不能离线使用 Offline use is not available in this browser');
+    show('unsupported', 'offlineUnsupported');
     return;
   }
   navigator.serviceWorker.addEventListener('message', onMessage);
@@ -56,7 +57,7 @@ async function start() {
   try {
     await navigator.serviceWorker.register('sw.js', { scope: './' });
   } catch (err) {
-    show('error', `无法离线保存 Could not save for offline use: ${err?.message || err}`);
+    show('error', 'offlineFailed', { message: String(err?.message || err) });
     return;
   }
   // The line appears with the worker's first report (nothing when service workers are blocked).

@@ -35,7 +35,7 @@ async function generateOnPage(context, url, { screenshot } = {}) {
     }).observe(document.getElementById('output'), { childList: true, subtree: true });
   });
   await page.click('#generate');
-  await page.waitForFunction(() => /完成 Done/.test(document.getElementById('status').textContent) || !document.getElementById('error').hidden, null, { timeout: 120_000 });
+  await page.waitForFunction(() => /^Done: /.test(document.getElementById('status').textContent) || !document.getElementById('error').hidden, null, { timeout: 120_000 });
   assert.equal(await page.isHidden('#error'), true, await page.textContent('#error'));
   const lines = await page.$$eval('#output li.line .text', (els) => els.map((e) => e.textContent));
   const counts = await page.evaluate(() => window.__counts);
@@ -68,7 +68,7 @@ describe('lyrics page in Chromium', { skip, timeout: 300_000 }, () => {
 
   test('cross-origin isolated: threaded build, streams 8 lines, nothing leaves 127.0.0.1', async () => {
     const server = await serve(root);
-    const browser = await launch();
+    const browser = await launch({ locale: 'en-US' }); // the English interface
     try {
       const r = await generateOnPage(browser.context, server.url, { screenshot: 'lyrics' });
       assert.equal(r.coi, true, 'page is not cross-origin isolated');
@@ -96,7 +96,7 @@ describe('lyrics page in Chromium', { skip, timeout: 300_000 }, () => {
 
   test('not isolated (--no-isolation): single-thread build, same lyrics; errors show in the page', async () => {
     const server = await serve(root, ['--no-isolation']);
-    const browser = await launch();
+    const browser = await launch({ locale: 'en-US' }); // the English interface
     try {
       const r = await generateOnPage(browser.context, server.url);
       assert.equal(r.coi, false);
@@ -113,7 +113,7 @@ describe('lyrics page in Chromium', { skip, timeout: 300_000 }, () => {
       assert.match(await r.page.textContent('#error'), /invalid_field/);
       await r.page.fill('#lines', '2');
       await r.page.click('#generate');
-      await r.page.waitForFunction(() => /完成 Done/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
+      await r.page.waitForFunction(() => /^Done: /.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
       assert.equal(await r.page.isHidden('#error'), true);
       assert.equal((await r.page.$$('#output li')).length, 2);
     } finally {
@@ -141,7 +141,7 @@ describe('songwriting controls in Chromium', { skip, timeout: 300_000 }, () => {
 
   test('structure + rhyme: sections, badges; lock, rewrite unlocked, rewrite a line, undo/redo, continue, titles, mood', async () => {
     const server = await serve(root);
-    const browser = await launch();
+    const browser = await launch({ locale: 'en-US' }); // the English interface
     try {
       const { page, problems } = await openPage(browser.context, server.url);
       let ops = 0;
@@ -222,7 +222,7 @@ describe('songwriting controls in Chromium', { skip, timeout: 300_000 }, () => {
 
       // Mood: the whole song's label and valence, and a label per line.
       await act(() => page.click('#analyze'));
-      assert.match(await page.textContent('#mood-panel'), /Overall: \S+ (happy|sad|tender|defiant|calm|neutral) · 效价 valence [+-]\d\.\d\d/);
+      assert.match(await page.textContent('#mood-panel'), /Overall: (happy|sad|tender|defiant|calm|neutral) · valence [+-]\d\.\d\d/);
       assert.equal((await page.$$('#output li.line .badge.mood')).length, 20);
 
       fs.mkdirSync(SHOTS, { recursive: true });

@@ -1,0 +1,881 @@
+// The page's interface language: a string table (Chinese and English) for everything the page
+// itself says — labels, buttons, headings, placeholders, accessible names, status and error lines,
+// progress, notes — and the switch between them. What the engine writes (lyrics, titles, the
+// engine's labels and messages) is never translated; values the engine expects stay as they are.
+//
+// Static text: an element with data-i18n="key" gets t(key) as its text; data-i18n-placeholder,
+// -aria-label, -title, -aria-valuetext and -label give attributes. A value may be a key or a
+// message in JSON, {"k": key, "p": {params}} (setText writes those), so that status lines holding
+// numbers follow the switch too. Parameters may themselves be messages ({k, p}): they are
+// translated with the rest.
+//
+// The choice is kept in localStorage ("tunesmith-ui-lang"); without one, the browser's language
+// decides (zh* -> Chinese, anything else -> English). Nothing here touches the DOM when the module
+// is imported (Node imports it too: web/library.mjs's reasons, tests/node/i18n.test.mjs).
+
+export const LANGS = ['zh', 'en'];
+/** The <html lang> of each interface language. */
+export const HTML_LANG = { zh: 'zh-Hans', en: 'en' };
+export const STORAGE_KEY = 'tunesmith-ui-lang';
+/** The attributes data-i18n-* may set. */
+export const ATTRS = ['placeholder', 'aria-label', 'title', 'aria-valuetext', 'label'];
+
+const zh = {
+  // header, tabs
+  docTitle: 'tunesmith · 写歌：歌词、旋律与听歌',
+  tagline: '写歌词 · 谱曲 · 听歌',
+  lede: '在你的浏览器里写歌词、谱曲、听歌：模型在本机运行，不上传任何内容。',
+  uiLangLabel: '界面语言',
+  tabsLabel: '功能',
+  tabLyrics: '歌词',
+  tabMelody: '旋律',
+  tabListen: '听歌',
+  offlineDownload: '离线下载',
+  // the offline app (pwa.mjs)
+  savingApp: '正在保存应用以便离线使用…',
+  savingModels: '正在下载模型以便离线使用…',
+  nFiles: '{loaded} / {total} 个文件',
+  nMegabytes: '{loaded} / {total} MB',
+  offlineReady: '✓ 可离线使用',
+  offlineReadyReload: '✓ 可离线使用 · 重新载入后可用多线程',
+  offlineSavedCopy: '✓ 离线：使用已保存的版本',
+  offlineCheckFailed: '✓ 可离线使用（检查更新失败）',
+  offlineFailed: '无法离线保存：{message}',
+  offlineUnsupported: '此浏览器不能离线使用',
+  // shared
+  starting: '正在启动引擎…',
+  ready: '就绪 · {build}',
+  working: '{label}… · {build}',
+  done: '完成：{detail}，用时 {secs} 秒 · {build}',
+  failed: '失败 · {build}',
+  error: '出错了：{code}{message}',
+  engineFailed: '引擎启动失败',
+  downloading: '正在下载模型 {model}：{loaded}{total} MB{pct} · {build}',
+  buildMt: '多线程 + SIMD（跨源隔离）×{threads}',
+  buildSt: '单线程 + SIMD（页面未跨源隔离）',
+  statusLabel: '状态',
+  modelDownload: '模型下载',
+  randomPh: '随机',
+  autoPh: '自动',
+  undo: '撤销',
+  redo: '重做',
+  none: '无',
+  optional: '（可选）',
+  // lyrics form
+  lyricsForm: '写歌词',
+  fTitle: '歌名',
+  fStyle: '风格',
+  stylePop: '流行',
+  styleRock: '摇滚',
+  styleFolk: '民谣',
+  styleGufeng: '古风',
+  styleBallad: '抒情',
+  styleHymn: '赞美诗',
+  styleChildren: '儿歌',
+  styleOther: '其他（自己写）',
+  fStyleOther: '自定风格',
+  styleOtherPh: '例如：说唱',
+  fLines: '行数',
+  fLang: '歌词语言',
+  langAuto: '自动（按歌名）',
+  langZh: '中文',
+  langEn: '英文',
+  fSeed: '随机种子',
+  seedHelp: '同一种子写出同样的歌词',
+  fTemperature: '温度',
+  tempHelp: '越高越大胆',
+  controlsLegend: '歌曲结构与约束',
+  fStructure: '结构',
+  structurePh: '例如 V C V C B C',
+  presetVCVCBC: '主歌 副歌 主歌 副歌 桥段 副歌',
+  presetVPC: '主歌 导歌 副歌 …',
+  presetVCVC: '主歌 副歌 ×2',
+  presetIO: '前奏 … 尾声',
+  presetCounts: '带行数',
+  structurePresets: '结构预设',
+  presetNone: '无',
+  structureHelp: 'V 主歌 · P 导歌 · C 副歌 · B 桥段 · I 前奏 · O 尾声；有结构时行数由结构决定',
+  fRhyme: '押韵',
+  rhymeNone: '不押韵',
+  rhymeCustomOpt: '自定…',
+  fRhymeCustom: '自定韵式',
+  rhymeCustomPh: '例如 AXAX',
+  fSyllables: '每行音节',
+  sylHelp: '中文按字数',
+  fMood: '情绪',
+  moodAny: '不指定',
+  mood_happy: '快乐',
+  mood_sad: '悲伤',
+  mood_tender: '温柔',
+  mood_defiant: '倔强',
+  mood_calm: '平静',
+  mood_neutral: '中性',
+  fChorus: '副歌',
+  chorusRepeat: '重复',
+  chorusVary: '变化',
+  fKeywords: '关键词',
+  keywordsPh: '月亮, 故乡',
+  kwHelp: '必须出现，逗号分隔',
+  fAvoid: '避免',
+  avoidPh: '泪, 愁',
+  avoidHelp: '不可出现',
+  generateLyrics: '写歌词',
+  copy: '复制',
+  setByStructure: '由结构决定',
+  // lyrics output
+  lyricsHeading: '歌词',
+  editToolbar: '编辑',
+  regenUnlocked: '重写未锁定',
+  continueLyrics: '续写',
+  appendLabel: '续写段落',
+  secV: '主歌 V',
+  secC: '副歌 C',
+  secP: '导歌 P',
+  secB: '桥段 B',
+  secO: '尾声 O',
+  suggestTitles: '建议歌名',
+  moodButton: '情绪',
+  editHint: '点一行（或 ↻）重写它，锁定的行不会被改写。',
+  titleIdeas: '建议歌名',
+  clickToUse: '点击使用',
+  clickToRewrite: '点击重写这一行',
+  sylTitle: '字数（音节）：{n}',
+  sylTitleTarget: '字数（音节）：{n}（目标 {target}）',
+  rhymeTitle: '韵类 {cls}（{key}）',
+  rewriteLineN: '重写第 {n} 行',
+  rewrite: '重写',
+  lockLineN: '锁定第 {n} 行',
+  lock: '锁定',
+  locked: '已锁定',
+  cRhymes: '押韵 {met}/{of}',
+  cSyllables: '音节 {met}/{of}',
+  cKeywords: '关键词 {met}/{of}',
+  cAvoid: '已避免 {met}/{of}',
+  cOriginalityChar: '原创检查：已阻止与训练歌词相同的 {n} 字连串',
+  cOriginalityWord: '原创检查：已阻止与训练歌词相同的 {n} 词连串',
+  relaxedConstraints: '放宽的约束',
+  notesHeading: '说明',
+  songMeta: '· {lang} · 种子 {seed}{history}',
+  writing: '正在写',
+  nLines: '{n} 行',
+  nLinesRewritten: '重写了 {n} 行',
+  rewritingLine: '正在重写第 {n} 行',
+  rewritingUnlocked: '正在重写未锁定的行',
+  continuing: '正在续写',
+  undone: '已撤销 · {pos}/{of} · {build}',
+  redone: '已重做 · {pos}/{of} · {build}',
+  findingTitles: '正在想歌名',
+  nTitles: '{n} 个歌名',
+  titleScore: '得分 {score}',
+  titleSet: '歌名已设为：{title} · {build}',
+  readingMood: '正在分析情绪',
+  moodHeading: '情绪',
+  moodOverall: '整体：{mood} · 效价 {valence} · 置信度 {confidence}',
+  moodLineTitle: '{mood} · 效价 {valence}',
+  moodResult: '情绪：{mood}',
+  copied: '已复制 · {build}',
+  pressCtrlC: '请按 Ctrl+C 复制 · {build}',
+  // melody
+  melodyForm: '谱曲',
+  fLyrics: '歌词',
+  lyricsHint: '（每行一句；可留空）',
+  mLyricsPh: '在这里输入歌词，或先在“歌词”页写一首',
+  useLyrics: '使用刚写的歌词',
+  mLyricsHelp: '没有歌词时按“小节数”写纯旋律',
+  fKey: '调',
+  fMode: '调式',
+  modeMajor: '大调',
+  modeMinor: '小调',
+  mstyle_song: '歌曲',
+  mstyle_air: '慢歌',
+  mstyle_hymn: '赞美诗',
+  mstyle_waltz: '华尔兹',
+  mstyle_march: '进行曲',
+  mstyle_polka: '波尔卡',
+  mstyle_jig: '吉格',
+  mstyle_slip_jig: '滑步吉格',
+  mstyle_reel: '里尔',
+  mstyle_hornpipe: '号笛舞',
+  fMeter: '拍号',
+  fromStyle: '随风格',
+  fromStylePh: '随风格',
+  fTempo: '速度',
+  tempoHelp: '每分钟四分音符数',
+  fBars: '小节数',
+  fAccompaniment: '伴奏',
+  accNone: '无',
+  accBlock: '柱式和弦',
+  accArpeggio: '分解和弦',
+  accPattern: '伴奏型',
+  acc_none: '无',
+  acc_block: '柱式和弦',
+  acc_arpeggio: '分解和弦',
+  acc_pattern: '伴奏型',
+  generateMelody: '谱曲',
+  melodyStatusLabel: '旋律状态',
+  melodyHeading: '旋律',
+  playEditToolbar: '播放与编辑',
+  play: '播放',
+  stop: '停止',
+  transposeDown: '降半音',
+  transposeUp: '升半音',
+  majorMinor: '大调 ⇄ 小调',
+  continueBars: '续写 4 小节',
+  newStyle: '新风格',
+  restyle: '换风格',
+  regenBarsGroup: '重写小节',
+  fromBar: '从第几小节',
+  toBar: '到第几小节',
+  regenBars: '重写这些小节',
+  barsHint: '点谱上的小节选择（Shift 扩展）',
+  downloadGroup: '下载',
+  setByLyrics: '由歌词决定',
+  noWebAudio: '此浏览器没有 WebAudio',
+  melodyMeta: '· {key} · {meter} · ♩={tempo} · {style} · {bars} 小节 · 种子 {seed}{acc}{edits}',
+  metaAccompaniment: ' · 伴奏：{acc}',
+  metaEdit: ' · {n} 次修改',
+  metaEdits: ' · {n} 次修改',
+  chkInKey: '调内 {v}',
+  chkAlignment: '对齐 {v}',
+  chkCadence: '终止 {v}',
+  chkStress: '重音 {v}',
+  chkTones: '声调 {v}',
+  chkRange: '音域 {v}',
+  chkMaxLeap: '最大跳进 {v}',
+  relaxNote: '（第 {note} 个音）',
+  relaxedHeading: '放宽的约束',
+  remarksHeading: '说明',
+  writingMelody: '正在谱曲',
+  notesBars: '{notes} 个音，{bars} 小节',
+  actionNotes: '{action} · {notes} 个音',
+  undoneMelody: '已撤销 · {build}',
+  playing: '正在播放 · ♩={tempo} · {build}',
+  transposing: '正在移调',
+  changingMode: '正在改为{mode}',
+  restyling: '正在换风格',
+  regeneratingBars: '正在重写第 {from}–{to} 小节',
+  // listen
+  dropTitle: '把音频文件拖到这里',
+  chooseFiles: '或选择文件',
+  severalAtOnce: '（可多选）',
+  filesHelp: 'WAV 直接分析，其他格式（MP3、AAC、Ogg、FLAC…）先由浏览器解码；文件不会上传',
+  listenStatusLabel: '听歌状态',
+  library: '音乐库',
+  clearLibrary: '清空音乐库',
+  clear: '清空',
+  cancel: '取消',
+  libraryCaption: '已分析的文件',
+  colFile: '文件',
+  colBpm: '速度 BPM',
+  colLoudness: '响度',
+  colLength: '时长',
+  colActions: '操作',
+  results: '分析结果',
+  libraryKept: '音乐库保存在此浏览器中（IndexedDB），不会上传。',
+  libraryMemory: '⚠ 音乐库只在内存中，离开页面即丢失。',
+  libraryMemoryWhy: '⚠ 音乐库只在内存中，离开页面即丢失：{reason}。',
+  noIndexedDb: '此浏览器没有 IndexedDB',
+  idbUnavailable: 'IndexedDB 不可用（{err}）',
+  idbWriteFailed: '未能写入 IndexedDB（{err}）',
+  staleOlderPage: '由旧版页面保存',
+  staleNoEmbedding: '没有特征向量',
+  staleEmbeddingLength: '特征向量长度为 {len}，当前引擎为 {now}',
+  staleLacking: '分析时引擎还没有 {fields}',
+  staleNote: '⟳ 此结果已过时（{reason}）：请再次拖入此文件以重新分析。',
+  alreadyQueued: '已在队列中：{name}',
+  alreadyInLibrary: '已在音乐库中：{name}（分析于 {when}）',
+  waitingEngine: '等待引擎…（{n}）',
+  analysingFile: '正在分析 {name}{more} · {build}',
+  analysing: '分析',
+  decoding: '解码',
+  stepOf: '{step}…{pct}',
+  waiting: '等待…',
+  doneIn: '完成，用时 {secs} 秒',
+  fromLibrary: '来自音乐库 · 分析于 {when}',
+  progressOf: '进度：{name}',
+  similarHeading: '音乐库中相似的',
+  similarStale: '需要重新分析后才能比较：再次拖入此文件',
+  similarityTitle: '相似度（余弦）',
+  reanalyse: '需重新分析',
+  remove: '移除',
+  removeFile: '移除 {name}',
+  removed: '已移除 {name}',
+  clearQuestion: '从此浏览器删除全部 {n} 个文件的分析结果？',
+  libraryCleared: '音乐库已清空（{n}）',
+  mono: '单声道',
+  stereo: '立体声',
+  nChannels: '{n} 声道',
+  nCh: '{n} 声道',
+  lKey: '调',
+  lTempo: '速度',
+  lLoudness: '响度',
+  lAudio: '音频',
+  lStyle: '风格',
+  lMood: '情绪',
+  lInstruments: '乐器',
+  keyConfidence: '调的置信度',
+  tempoConfidence: '速度的置信度',
+  whatConfidence: '{what}的置信度',
+  confidence: '置信度 {v}',
+  tuning: '音准 {v}¢',
+  notFound: '无法判断',
+  nBeats: '{n} 拍',
+  loudnessDetail: '真峰值 {peak} dBTP · 动态范围 {range} LU · 短时最大 {st} LUFS',
+  silent: '静音',
+  chromagram: '色度图',
+  chromagramDesc: '12 个音级，C 在下',
+  melSpectrogram: '梅尔频谱',
+  melDesc: '{n} 个频带，低频在下',
+  picturesNotKept: '图片未保存：再次拖入此文件即可查看。',
+  evidence: '证据',
+  chromaProfile: '色度分布',
+  bestKeys: '最接近的调（与调式模板的相关系数）',
+  salience: '显著度',
+  score: '得分',
+  chosen: '选中',
+  halfTempo: '一半速度',
+  doubleTempo: '两倍速度',
+  loudnessMethod: '瞬时最大 {momentary} LUFS · 采样峰值 {peak} dBFS',
+  warnings: '注意',
+  notAvailableYet: '{fields} · 暂不可用',
+  listSep: '、',
+  likeliestStyles: '最可能的风格',
+  lead: '主奏',
+  familiesHeard: '听到的乐器族',
+  noneDetected: '未检出',
+  moodProbabilities: '情绪概率',
+  method: '方法：{method}',
+  planeTitle: '效价-唤醒平面：{label}，效价 {valence}，唤醒 {arousal}',
+  valenceV: '效价 {v}',
+  arousalV: '唤醒 {v}',
+  strongestSegments: '最能说明风格的片段',
+  showOnTimeline: '在时间线上显示',
+  styleOverTime: '风格随时间变化',
+  leadProbabilities: '主奏乐器族的概率',
+  yes: '有',
+  no: '无',
+  familyProbCaption: '每个乐器族的概率',
+  colFamily: '乐器族',
+  colP: '概率',
+  colHeard: '判断',
+  contribCaption: '各特征对效价与唤醒的贡献',
+  colFeature: '特征',
+  colValue: '值',
+  colValence: '效价',
+  colArousal: '唤醒',
+  segStyle: '风格',
+  segMood: '情绪',
+  segLead: '主奏',
+  valenceArousal: '效价 {valence}，唤醒 {arousal}',
+  segments: '段落',
+  segmentsStyled: '颜色为风格，高度为响度，竖线为节拍',
+  segmentsPlain: '每段的调与响度，竖线为节拍',
+  segmentsHint: '用方向键或鼠标查看每段',
+  segmentsN: '段落（{n}）',
+  colourKey: '颜色图例',
+  // the engine's labels (Listen): Chinese names, shown before the engine's own label
+  ls_rock: '摇滚', ls_pop_ballad: '流行抒情', ls_swing_jazz: '摇摆爵士', ls_bossa_latin: '波萨/拉丁', ls_waltz: '华尔兹',
+  ls_country: '乡村', ls_blues: '布鲁斯', ls_march: '进行曲', ls_electronic_dance: '电子舞曲', ls_folk: '民谣',
+  lm_happy: '快乐', lm_calm: '平静', lm_sad: '悲伤', lm_tense: '紧张',
+  lf_piano: '钢琴', lf_chromatic_percussion: '有音高打击乐', lf_organ: '风琴', lf_guitar: '吉他', lf_bass: '贝斯',
+  lf_strings: '弦乐', lf_ensemble: '合奏', lf_brass: '铜管', lf_reed: '簧管', lf_pipe: '笛类', lf_synth_lead: '合成主音',
+  lf_synth_pad: '合成铺底', lf_synth_effects: '合成音效', lf_ethnic: '民族乐器', lf_percussive: '打击乐',
+  lf_sound_effects: '音效', lf_drums: '鼓', lf_voice: '人声', lf_none: '无',
+};
+
+const en = {
+  // header, tabs
+  docTitle: 'tunesmith · Songwriter: lyrics, melody and listening',
+  tagline: 'Lyrics, melody & listening',
+  lede: 'Lyrics and melodies written by small models running in your browser. Nothing leaves this page.',
+  uiLangLabel: 'Interface language',
+  tabsLabel: 'Tools',
+  tabLyrics: 'Lyrics',
+  tabMelody: 'Melody',
+  tabListen: 'Listen',
+  offlineDownload: 'Offline download',
+  // the offline app (pwa.mjs)
+  savingApp: 'Saving the app for offline use…',
+  savingModels: 'Downloading the models for offline use…',
+  nFiles: '{loaded} / {total} files',
+  nMegabytes: '{loaded} / {total} MB',
+  offlineReady: '✓ Available offline',
+  offlineReadyReload: '✓ Available offline · reload for the threaded build',
+  offlineSavedCopy: '✓ Offline: using the saved copy',
+  offlineCheckFailed: '✓ Available offline (update check failed)',
+  offlineFailed: 'Could not save for offline use: {message}',
+  offlineUnsupported: 'Offline use is not available in this browser',
+  // shared
+  starting: 'Starting the engine…',
+  ready: 'Ready · {build}',
+  working: '{label}… · {build}',
+  done: 'Done: {detail} in {secs} s · {build}',
+  failed: 'Failed · {build}',
+  error: 'Error: {code}{message}',
+  engineFailed: 'Engine failed to start',
+  downloading: 'Downloading model {model}: {loaded}{total} MB{pct} · {build}',
+  buildMt: 'threads + SIMD (cross-origin isolated) ×{threads}',
+  buildSt: 'single thread + SIMD (page not cross-origin isolated)',
+  statusLabel: 'Status',
+  modelDownload: 'Model download',
+  randomPh: 'random',
+  autoPh: 'auto',
+  undo: 'Undo',
+  redo: 'Redo',
+  none: 'none',
+  optional: '(optional)',
+  // lyrics form
+  lyricsForm: 'Write lyrics',
+  fTitle: 'Title',
+  fStyle: 'Style',
+  stylePop: 'pop',
+  styleRock: 'rock',
+  styleFolk: 'folk',
+  styleGufeng: 'classical Chinese',
+  styleBallad: 'ballad',
+  styleHymn: 'hymn',
+  styleChildren: "children's song",
+  styleOther: 'other (type it)',
+  fStyleOther: 'Your style',
+  styleOtherPh: 'e.g. lullaby',
+  fLines: 'Lines',
+  fLang: 'Lyrics language',
+  langAuto: 'auto (from the title)',
+  langZh: 'Chinese',
+  langEn: 'English',
+  fSeed: 'Seed',
+  seedHelp: 'same seed, same lyrics',
+  fTemperature: 'Temperature',
+  tempHelp: 'higher is wilder',
+  controlsLegend: 'Song controls',
+  fStructure: 'Structure',
+  structurePh: 'e.g. V C V C B C',
+  presetVCVCBC: 'verse chorus verse chorus bridge chorus',
+  presetVPC: 'verse, pre-chorus, chorus …',
+  presetVCVC: 'verse chorus ×2',
+  presetIO: 'intro … outro',
+  presetCounts: 'with line counts',
+  structurePresets: 'Structure presets',
+  presetNone: 'none',
+  structureHelp: 'V verse · P pre-chorus · C chorus · B bridge · I intro · O outro; with a structure it sets the line count',
+  fRhyme: 'Rhyme scheme',
+  rhymeNone: 'none',
+  rhymeCustomOpt: 'custom…',
+  fRhymeCustom: 'Custom scheme',
+  rhymeCustomPh: 'e.g. AXAX',
+  fSyllables: 'Syllables / line',
+  sylHelp: 'Chinese counts characters',
+  fMood: 'Mood',
+  moodAny: 'any',
+  mood_happy: 'happy',
+  mood_sad: 'sad',
+  mood_tender: 'tender',
+  mood_defiant: 'defiant',
+  mood_calm: 'calm',
+  mood_neutral: 'neutral',
+  fChorus: 'Chorus',
+  chorusRepeat: 'repeat',
+  chorusVary: 'vary',
+  fKeywords: 'Keywords',
+  keywordsPh: 'moon, home',
+  kwHelp: 'must appear, comma-separated',
+  fAvoid: 'Avoid',
+  avoidPh: 'tears, sorrow',
+  avoidHelp: 'must not appear',
+  generateLyrics: 'Write lyrics',
+  copy: 'Copy',
+  setByStructure: 'Set by the structure',
+  // lyrics output
+  lyricsHeading: 'Lyrics',
+  editToolbar: 'Edit',
+  regenUnlocked: 'Regenerate unlocked',
+  continueLyrics: 'Continue',
+  appendLabel: 'Section to add',
+  secV: 'verse V',
+  secC: 'chorus C',
+  secP: 'pre-chorus P',
+  secB: 'bridge B',
+  secO: 'outro O',
+  suggestTitles: 'Suggest titles',
+  moodButton: 'Mood',
+  editHint: 'Click a line (or ↻) to rewrite it; locked lines are kept.',
+  titleIdeas: 'Title ideas',
+  clickToUse: 'click to use',
+  clickToRewrite: 'Click to rewrite this line',
+  sylTitle: 'syllables: {n}',
+  sylTitleTarget: 'syllables: {n} (target {target})',
+  rhymeTitle: 'rhyme class {cls} ({key})',
+  rewriteLineN: 'Rewrite line {n}',
+  rewrite: 'Rewrite',
+  lockLineN: 'Lock line {n}',
+  lock: 'Lock',
+  locked: 'Locked',
+  cRhymes: 'rhymes {met}/{of}',
+  cSyllables: 'syllables {met}/{of}',
+  cKeywords: 'keywords {met}/{of}',
+  cAvoid: 'avoided {met}/{of}',
+  cOriginalityChar: 'originality: {n}-character runs of the training lyrics blocked',
+  cOriginalityWord: 'originality: {n}-word runs of the training lyrics blocked',
+  relaxedConstraints: 'Relaxed constraints',
+  notesHeading: 'Notes',
+  songMeta: '· {lang} · seed {seed}{history}',
+  writing: 'Writing',
+  nLines: '{n} lines',
+  nLinesRewritten: '{n} lines rewritten',
+  rewritingLine: 'Rewriting line {n}',
+  rewritingUnlocked: 'Rewriting unlocked lines',
+  continuing: 'Continuing',
+  undone: 'Undone · {pos}/{of} · {build}',
+  redone: 'Redone · {pos}/{of} · {build}',
+  findingTitles: 'Finding titles',
+  nTitles: '{n} titles',
+  titleScore: 'score {score}',
+  titleSet: 'Title set: {title} · {build}',
+  readingMood: 'Reading the mood',
+  moodHeading: 'Mood',
+  moodOverall: 'Overall: {mood} · valence {valence} · confidence {confidence}',
+  moodLineTitle: '{mood} · valence {valence}',
+  moodResult: 'mood {mood}',
+  copied: 'Copied · {build}',
+  pressCtrlC: 'Press Ctrl+C to copy · {build}',
+  // melody
+  melodyForm: 'Write a melody',
+  fLyrics: 'Lyrics',
+  lyricsHint: '(one phrase a line; may be empty)',
+  mLyricsPh: 'Type lyrics here, or write some in the Lyrics tab first',
+  useLyrics: 'Use these lyrics',
+  mLyricsHelp: 'without lyrics: an instrumental tune of “Bars” bars',
+  fKey: 'Key',
+  fMode: 'Mode',
+  modeMajor: 'major',
+  modeMinor: 'minor',
+  mstyle_song: 'song',
+  mstyle_air: 'air (ballad)',
+  mstyle_hymn: 'hymn',
+  mstyle_waltz: 'waltz',
+  mstyle_march: 'march',
+  mstyle_polka: 'polka',
+  mstyle_jig: 'jig',
+  mstyle_slip_jig: 'slip jig',
+  mstyle_reel: 'reel',
+  mstyle_hornpipe: 'hornpipe',
+  fMeter: 'Meter',
+  fromStyle: 'from style',
+  fromStylePh: 'from style',
+  fTempo: 'Tempo',
+  tempoHelp: 'quarter notes a minute',
+  fBars: 'Bars',
+  fAccompaniment: 'Accompaniment',
+  accNone: 'none',
+  accBlock: 'block chords',
+  accArpeggio: 'arpeggio',
+  accPattern: 'pattern',
+  acc_none: 'none',
+  acc_block: 'block chords',
+  acc_arpeggio: 'arpeggio',
+  acc_pattern: 'pattern',
+  generateMelody: 'Write a melody',
+  melodyStatusLabel: 'Melody status',
+  melodyHeading: 'Melody',
+  playEditToolbar: 'Play and edit',
+  play: 'Play',
+  stop: 'Stop',
+  transposeDown: 'Transpose down a semitone',
+  transposeUp: 'Transpose up a semitone',
+  majorMinor: 'Major ⇄ minor',
+  continueBars: 'Continue 4 bars',
+  newStyle: 'New style',
+  restyle: 'Restyle',
+  regenBarsGroup: 'Regenerate bars',
+  fromBar: 'From bar',
+  toBar: 'To bar',
+  regenBars: 'Regenerate bars',
+  barsHint: 'click a bar in the score (Shift extends)',
+  downloadGroup: 'Download',
+  setByLyrics: 'Set by the lyrics',
+  noWebAudio: 'WebAudio is not available',
+  melodyMeta: '· {key} · {meter} · ♩={tempo} · {style} · {bars} bars · seed {seed}{acc}{edits}',
+  metaAccompaniment: ' · {acc} accompaniment',
+  metaEdit: ' · {n} edit',
+  metaEdits: ' · {n} edits',
+  chkInKey: 'in key {v}',
+  chkAlignment: 'alignment {v}',
+  chkCadence: 'cadence {v}',
+  chkStress: 'stress {v}',
+  chkTones: 'tones {v}',
+  chkRange: 'range {v}',
+  chkMaxLeap: 'max leap {v}',
+  relaxNote: ' (note {note})',
+  relaxedHeading: 'Relaxed',
+  remarksHeading: 'Remarks',
+  writingMelody: 'Writing the melody',
+  notesBars: '{notes} notes, {bars} bars',
+  actionNotes: '{action} · {notes} notes',
+  undoneMelody: 'Undone · {build}',
+  playing: 'Playing · ♩={tempo} · {build}',
+  transposing: 'Transposing',
+  changingMode: 'Changing to {mode}',
+  restyling: 'Restyling',
+  regeneratingBars: 'Regenerating bars {from}–{to}',
+  // listen
+  dropTitle: 'Drop audio files here',
+  chooseFiles: 'or choose files',
+  severalAtOnce: '(several at once)',
+  filesHelp: 'WAV is analysed as it is, other formats (MP3, AAC, Ogg, FLAC…) are decoded by your browser first; nothing is uploaded',
+  listenStatusLabel: 'Listen status',
+  library: 'Library',
+  clearLibrary: 'Clear library',
+  clear: 'Clear',
+  cancel: 'Cancel',
+  libraryCaption: 'Analysed files',
+  colFile: 'File',
+  colBpm: 'BPM',
+  colLoudness: 'Loudness',
+  colLength: 'Length',
+  colActions: 'Actions',
+  results: 'Results',
+  libraryKept: 'The library is kept in this browser (IndexedDB); nothing is uploaded.',
+  libraryMemory: '⚠ The library is kept in memory only and is lost when you leave the page.',
+  libraryMemoryWhy: '⚠ The library is kept in memory only and is lost when you leave the page: {reason}.',
+  noIndexedDb: 'this browser offers no IndexedDB',
+  idbUnavailable: 'IndexedDB is unavailable ({err})',
+  idbWriteFailed: 'could not write to IndexedDB ({err})',
+  staleOlderPage: 'saved by an older version of this page',
+  staleNoEmbedding: 'no embedding',
+  staleEmbeddingLength: 'embedding has {len} numbers, this engine makes {now}',
+  staleLacking: 'analysed before the engine had {fields}',
+  staleNote: '⟳ This result is out of date ({reason}): drop the file again to re-analyse it.',
+  alreadyQueued: 'Already being analysed: {name}',
+  alreadyInLibrary: 'Already in your library: {name} (analysed {when})',
+  waitingEngine: 'Waiting for the engine… ({n})',
+  analysingFile: 'Analysing {name}{more} · {build}',
+  analysing: 'Analysing',
+  decoding: 'Decoding',
+  stepOf: '{step}…{pct}',
+  waiting: 'Waiting…',
+  doneIn: 'Done in {secs} s',
+  fromLibrary: 'From your library · analysed {when}',
+  progressOf: 'Progress: {name}',
+  similarHeading: 'Similar in your library',
+  similarStale: 'Drop this file again to re-analyse it before it is compared',
+  similarityTitle: 'similarity (cosine)',
+  reanalyse: 're-analyse',
+  remove: 'Remove',
+  removeFile: 'Remove {name}',
+  removed: 'Removed {name}',
+  clearQuestion: "Remove all {n} files from this browser's library?",
+  libraryCleared: 'Library cleared ({n})',
+  mono: 'mono',
+  stereo: 'stereo',
+  nChannels: '{n} channels',
+  nCh: '{n} ch',
+  lKey: 'Key',
+  lTempo: 'Tempo',
+  lLoudness: 'Loudness',
+  lAudio: 'Audio',
+  lStyle: 'Style',
+  lMood: 'Mood',
+  lInstruments: 'Instruments',
+  keyConfidence: 'Key confidence',
+  tempoConfidence: 'Tempo confidence',
+  whatConfidence: '{what} confidence',
+  confidence: 'confidence {v}',
+  tuning: 'tuning {v}¢',
+  notFound: 'not found',
+  nBeats: '{n} beats',
+  loudnessDetail: 'true peak {peak} dBTP · range {range} LU · short-term max {st} LUFS',
+  silent: 'silent',
+  chromagram: 'Chromagram',
+  chromagramDesc: '12 pitch classes, C at the bottom',
+  melSpectrogram: 'Mel spectrogram',
+  melDesc: '{n} bands, low at the bottom',
+  picturesNotKept: 'The pictures were not kept: drop the file again to see them.',
+  evidence: 'Evidence',
+  chromaProfile: 'Chroma profile',
+  bestKeys: 'Best keys (correlation with the key profiles)',
+  salience: 'salience',
+  score: 'score',
+  chosen: 'chosen',
+  halfTempo: 'half tempo',
+  doubleTempo: 'double tempo',
+  loudnessMethod: 'momentary max {momentary} LUFS · sample peak {peak} dBFS',
+  warnings: 'Warnings',
+  notAvailableYet: '{fields} · not available yet',
+  listSep: ', ',
+  likeliestStyles: 'Most likely styles',
+  lead: 'Lead',
+  familiesHeard: 'Families heard',
+  noneDetected: 'none detected',
+  moodProbabilities: 'Mood probabilities',
+  method: 'Method: {method}',
+  planeTitle: 'Valence–arousal plane: {label}, valence {valence}, arousal {arousal}',
+  valenceV: 'valence {v}',
+  arousalV: 'arousal {v}',
+  strongestSegments: 'Strongest segments',
+  showOnTimeline: 'Show it on the timeline',
+  styleOverTime: 'Style over time',
+  leadProbabilities: 'Lead family probabilities',
+  yes: 'yes',
+  no: 'no',
+  familyProbCaption: "Each family's probability",
+  colFamily: 'Family',
+  colP: 'p',
+  colHeard: 'Heard',
+  contribCaption: 'What moved valence and arousal',
+  colFeature: 'Feature',
+  colValue: 'Value',
+  colValence: 'Valence',
+  colArousal: 'Arousal',
+  segStyle: 'style',
+  segMood: 'mood',
+  segLead: 'lead',
+  valenceArousal: 'valence {valence}, arousal {arousal}',
+  segments: 'Segments',
+  segmentsStyled: 'colour: style, height: loudness, ticks on the beats',
+  segmentsPlain: 'key and loudness a segment, ticks on the beats',
+  segmentsHint: 'Arrow keys or the pointer show each segment',
+  segmentsN: 'Segments ({n})',
+  colourKey: 'Colour key',
+  // the engine's labels (Listen): the English interface shows the engine's own label
+  ls_rock: 'rock', ls_pop_ballad: 'pop ballad', ls_swing_jazz: 'swing jazz', ls_bossa_latin: 'bossa latin', ls_waltz: 'waltz',
+  ls_country: 'country', ls_blues: 'blues', ls_march: 'march', ls_electronic_dance: 'electronic dance', ls_folk: 'folk',
+  lm_happy: 'happy', lm_calm: 'calm', lm_sad: 'sad', lm_tense: 'tense',
+  lf_piano: 'piano', lf_chromatic_percussion: 'chromatic percussion', lf_organ: 'organ', lf_guitar: 'guitar', lf_bass: 'bass',
+  lf_strings: 'strings', lf_ensemble: 'ensemble', lf_brass: 'brass', lf_reed: 'reed', lf_pipe: 'pipe', lf_synth_lead: 'synth lead',
+  lf_synth_pad: 'synth pad', lf_synth_effects: 'synth effects', lf_ethnic: 'ethnic', lf_percussive: 'percussive',
+  lf_sound_effects: 'sound effects', lf_drums: 'drums', lf_voice: 'voice', lf_none: 'none',
+};
+
+/** The string tables, by language. */
+export const STRINGS = { zh, en };
+
+// ------------------------------------------------------------------------------------ choosing
+
+let lang = null;
+const listeners = new Set();
+
+/** The language for a stored choice and the browser's language: a valid stored one, else zh* -> zh, else en. */
+export function detectLang({ stored = null, language = '' } = {}) {
+  if (LANGS.includes(stored)) return stored;
+  return /^zh(\b|[-_])/i.test(String(language || '')) ? 'zh' : 'en';
+}
+
+function initialLang() {
+  let stored = null;
+  try { stored = globalThis.localStorage?.getItem(STORAGE_KEY) ?? null; } catch { /* storage denied */ }
+  const nav = globalThis.navigator;
+  return detectLang({ stored, language: nav?.languages?.[0] || nav?.language || '' });
+}
+
+/** The interface language now ('zh' or 'en'). */
+export function getLang() {
+  lang ??= initialLang();
+  return lang;
+}
+
+/** Whether the table has this key. */
+export const has = (key) => Object.hasOwn(en, key);
+
+/** A message: a key and its parameters, translated when it is shown (and again after a switch). */
+export const msg = (k, p) => (p && Object.keys(p).length ? { k, p } : { k });
+
+const isMsg = (v) => v !== null && typeof v === 'object' && typeof v.k === 'string';
+
+/**
+ * The text of a key in the interface language (or in `l`), with {name} replaced by params.name;
+ * a parameter that is a message ({k, p}) is translated first. An unknown key is returned as is.
+ */
+export function t(key, params = {}, l = getLang()) {
+  const s = STRINGS[l]?.[key] ?? en[key];
+  if (s === undefined) return String(key);
+  return s.replace(/\{(\w+)\}/g, (_, name) => {
+    const v = params?.[name];
+    if (v == null) return '';
+    return isMsg(v) ? t(v.k, v.p, l) : String(v);
+  });
+}
+
+/** The {name} placeholders of a string, sorted (tests compare the two tables with it). */
+export const placeholders = (s) => [...new Set([...String(s).matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();
+
+// ------------------------------------------------------------------------------------ the DOM
+
+const attrName = (attr) => (attr ? `data-i18n-${attr}` : 'data-i18n');
+const encode = (key, params) => (params && Object.keys(params).length ? JSON.stringify({ k: key, p: params }) : key);
+const decode = (v) => {
+  if (!v.startsWith('{')) return { k: v, p: {} };
+  try { const m = JSON.parse(v); return { k: m.k, p: m.p || {} }; } catch { return { k: v, p: {} }; }
+};
+const write = (el, attr, text) => {
+  if (!attr) { if (el.textContent !== text) el.textContent = text; } // the same words are not written again (live regions)
+  else if (el.getAttribute(attr) !== text) el.setAttribute(attr, text);
+};
+
+/**
+ * Sets an element's text (or attribute `attr`) to a message, and marks it so that a language switch
+ * writes it again. params may hold messages.
+ */
+export function setText(el, key, params = {}, attr = null) {
+  el.setAttribute(attrName(attr), encode(key, params));
+  write(el, attr, t(key, params));
+}
+
+/** Sets an element's text (or attribute) to words that are not translated (the engine's, a name). */
+export function setPlain(el, text, attr = null) {
+  el.removeAttribute(attrName(attr));
+  if (attr && !text) el.removeAttribute(attr);
+  else write(el, attr, String(text));
+}
+
+/** Writes every marked text and attribute under root in the interface language. */
+export function translate(root = globalThis.document) {
+  if (!root?.querySelectorAll) return;
+  for (const attr of [null, ...ATTRS]) {
+    const name = attrName(attr);
+    const found = [...root.querySelectorAll(`[${name}]`)];
+    if (root.hasAttribute?.(name)) found.unshift(root);
+    for (const el of found) {
+      const { k, p } = decode(el.getAttribute(name));
+      write(el, attr, t(k, p));
+    }
+  }
+}
+
+/** Calls fn(lang) after every switch (after the marked texts are written). Returns an unsubscribe. */
+export function onLangChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** Switches the interface language: remembered, <html lang>, every marked text, then the listeners. */
+export function setLang(next) {
+  if (!LANGS.includes(next)) return;
+  const changed = next !== getLang();
+  lang = next;
+  try { globalThis.localStorage?.setItem(STORAGE_KEY, next); } catch { /* storage denied: this visit only */ }
+  apply();
+  if (!changed) return;
+  for (const fn of listeners) {
+    try { fn(next); } catch (err) { console.error(err); }
+  }
+}
+
+function apply() {
+  const doc = globalThis.document;
+  if (!doc) return;
+  doc.documentElement.lang = HTML_LANG[getLang()];
+  doc.documentElement.dataset.uiLang = getLang();
+  const select = doc.getElementById('ui-lang');
+  if (select && select.value !== getLang()) select.value = getLang();
+  translate(doc);
+}
+
+let wired = false;
+/** Writes the page in the chosen language and wires the header's switch (#ui-lang). Call once, from the page. */
+export function initI18n() {
+  apply();
+  if (wired) return;
+  wired = true;
+  const select = globalThis.document?.getElementById('ui-lang');
+  select?.addEventListener('change', () => setLang(select.value));
+}
