@@ -720,10 +720,30 @@ export function renderResult(id, res, { storedPictures = false } = {}) {
       tr.append(el('td', 'n', num(c.bpm)), el('td', 'n', c.salience == null ? '—' : num(c.salience, 3)), el('td', 'n', num(c.score, 3)), el('td', null, note));
       table.tBodies[0].append(tr);
     };
-    (t.candidates || []).forEach((c, i) => row(c, i === 0 ? `← ${tx('chosen')}` : '', i === 0 ? 'chosen' : ''));
+    const fitted = t.octave?.candidates?.length > 0;  // listening model 1.2.0: a chooser over the relatives
+    (t.candidates || []).forEach((c, i) => row(c, i === 0 && !fitted ? `← ${tx('chosen')}` : '', i === 0 && !fitted ? 'chosen' : ''));
     if (t.half) row(t.half, tx('halfTempo'), 'octave');
     if (t.double) row(t.double, tx('doubleTempo'), 'octave');
     ev.append(table);
+    if (fitted) {
+      const oct = el('table', 'l-candidates l-octave');
+      oct.append(el('caption', null, tx('octaveTitle')), el('thead'), el('tbody'));
+      const keys = [['periodicity', 'tPeriodicity'], ['style_range', 'tStyleRange'], ['tempo_head', 'tTempoHead'], ['rhythm_check', 'tRhythmCheck'], ['ratio_prior', 'tRatioPrior']];
+      const hr = el('tr');
+      for (const h of ['BPM', tx('ratio'), ...keys.map(([, k]) => tx(k)), tx('score'), '']) hr.append(el('th', null, h));
+      oct.tHead.append(hr);
+      const best = Math.max(...t.octave.candidates.map((c) => c.score));
+      for (const c of t.octave.candidates) {
+        const won = c.score === best;
+        const tr = el('tr', won ? 'chosen' : '');
+        tr.append(el('td', 'n', num(c.bpm)), el('td', 'n', num(c.ratio, 3)), ...keys.map(([k]) => el('td', 'n', num(c.terms?.[k], 2))),
+                  el('td', 'n', num(c.score, 2)), el('td', null, won ? `← ${tx('chosen')}` : ''));
+        oct.tBodies[0].append(tr);
+      }
+      const wrap = el('div', 'table-wrap');  // nine columns: scrolls inside its box on a phone
+      wrap.append(oct);
+      ev.append(wrap);
+    }
   }
   if (loud?.method) ev.append(el('h4', null, tx('lLoudness')), el('p', 'l-method', `${loud.method} · ${tx('loudnessMethod', { momentary: num(loud.momentary_max_lufs), peak: num(loud.sample_peak_dbfs, 2) })}`));
   if (given(res, 'style')) ev.append(el('section', 'l-ev-style'));

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 
 #include "tunesmith/detmath.h"
 #include "tunesmith/dsp.h"
@@ -214,8 +215,63 @@ std::shared_ptr<const AudioClassifier> AudioClassifier::load(const std::string& 
       c->prior_sd_.push_back(tp[st]["sd"].get<double>());
     }
   }
+  if (man.contains("tempo_octave")) {
+    const json& to = man["tempo_octave"];
+    auto num = [&](const char* k, double lo, double hi) {
+      if (!to.is_object() || !to.contains(k) || !to[k].is_number() || !(to[k].get<double>() >= lo && to[k].get<double>() <= hi))
+        throw invalid(std::string("manifest: tempo_octave.") + k + " must be a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      return to[k].get<double>();
+    };
+    TempoOctave& o = c->octave_;
+    o.w_salience = num("w_salience", -100, 100);
+    o.w_style = num("w_style", -100, 100);
+    o.w_head = num("w_head", -100, 100);
+    o.w_check = num("w_check", -100, 100);
+    o.sd_floor = num("sd_floor", 0.01, 4);
+    o.min_bpm = num("min_bpm", 1, 1000);
+    o.max_bpm = num("max_bpm", o.min_bpm, 2000);
+    const size_t nr = std::size(dsp::kTempoRatios);
+    if (!to.contains("ratios") || !to["ratios"].is_array() || to["ratios"].size() != nr || !to.contains("bias") || !to["bias"].is_array() ||
+        to["bias"].size() != nr)
+      throw invalid("manifest: tempo_octave needs " + std::to_string(nr) + " ratios and biases");
+    for (size_t i = 0; i < nr; ++i) {
+      if (!to["ratios"][i].is_number() || std::fabs(to["ratios"][i].get<double>() - dsp::kTempoRatios[i]) > 1e-4)
+        throw invalid("manifest: tempo_octave.ratios must be the engine's (1/3, 1/2, 2/3, 3/2, 2, 3)");
+      if (!to["bias"][i].is_number() || std::fabs(to["bias"][i].get<double>()) > 100) throw invalid("manifest: tempo_octave.bias must be numbers");
+      o.bias.push_back(to["bias"][i].get<double>());
+    }
+    if (!c->has_rhythm() && o.w_check != 0) throw invalid("manifest: tempo_octave's check needs the rhythm features");
+    if (to.contains("check")) {
+      const json& ck = to["check"];
+      if (!ck.is_object() || !ck.contains("prefix") || !ck["prefix"].is_string() || ck["prefix"].get<std::string>().size() > 32 ||
+          !ck.contains("hidden") || !ck["hidden"].is_number_integer() || ck["hidden"].get<int>() < 1 || ck["hidden"].get<int>() > 4096 || !c->has_rhythm())
+        throw invalid("manifest: tempo_octave.check needs prefix, hidden (1..4096) and the rhythm features");
+      const std::string pfx = ck["prefix"].get<std::string>();
+      const int nf = c->rhythm_features_;
+      c->cmu_ = tensor(info, pfx + "mu", {nf}).f32;
+      c->csd_ = tensor(info, pfx + "sd", {nf}).f32;
+      for (float v : c->csd_)
+        if (!(v > 0)) throw invalid("weight '" + pfx + "sd' must be positive");
+      c->c1_ = dense(pfx + "l1", nf, ck["hidden"].get<int>());
+      c->c2_ = dense(pfx + "l2", ck["hidden"].get<int>(), 1);
+      c->has_check_ = true;
+    } else if (o.w_check != 0) {
+      throw invalid("manifest: tempo_octave.w_check needs tempo_octave.check");
+    }
+    c->has_octave_ = true;
+  }
   c->manifest_ = std::move(man);
   return c;
+}
+
+double AudioClassifier::tempo_check(const std::vector<float>& f) const {
+  if (!has_check_ || (int)f.size() != rhythm_features_) return 0.0;
+  std::vector<float> x(f.size()), h(c1_.out), o(1);
+  for (size_t i = 0; i < f.size(); ++i) x[i] = (f[i] - cmu_[i]) / csd_[i];
+  matmul(x.data(), c1_.w.data(), c1_.b.data(), h.data(), 1, c1_.in, c1_.out);
+  for (float& v : h) v = v > 0.0f ? v : 0.0f;
+  matmul(h.data(), c2_.w.data(), c2_.b.data(), o.data(), 1, c2_.in, c2_.out);
+  return o[0];
 }
 
 bool AudioClassifier::tempo_prior(size_t style, double& mu, double& sd) const {

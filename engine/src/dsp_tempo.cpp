@@ -119,6 +119,7 @@ TempoResult estimate_tempo(const std::vector<float>& onset, double frame_rate, c
   res.confidence = std::max(0.0, std::min(1.0, cands[0].salience));
   res.half = candidate(acf, frame_rate, res.bpm / 2, o);
   res.twice = candidate(acf, frame_rate, res.bpm * 2, o);
+  for (double r : kTempoRatios) res.related.push_back(candidate(acf, frame_rate, res.bpm * r, o));
   if (o.beats) res.beats = track_beats(onset, frame_rate, res.bpm, o.tightness, o.beat_offset_frames);
   return res;
 }

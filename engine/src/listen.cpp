@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <vector>
 
@@ -686,6 +687,10 @@ json AudioSession::finish(const EventFn& on_event) {
                            {"candidates", cands},
                            {"half", {{"bpm", r2(tr.half.bpm)}, {"score", r3(tr.half.score)}}},
                            {"double", {{"bpm", r2(tr.twice.bpm)}, {"score", r3(tr.twice.score)}}}}}};
+    json related = json::array();
+    for (size_t i = 0; i < tr.related.size(); ++i)
+      related.push_back({{"ratio", r3(dsp::kTempoRatios[i])}, {"bpm", r2(tr.related[i].bpm)}, {"salience", r3(tr.related[i].salience)}, {"score", r3(tr.related[i].score)}});
+    tempo["evidence"]["related"] = related;
     if (!octave.is_null()) tempo["evidence"]["octave"] = octave;
   } else {
     tempo = {{"bpm", nullptr}, {"confidence", 0}, {"beats", json::array()}, {"beat_count", 0}};
@@ -704,7 +709,66 @@ json AudioSession::finish(const EventFn& on_event) {
   // ---- the tempo octave again, now that the style is known: among the onset tempo, its half and
   // its double, the most likely under the style's tempo range in the training clips (sd at least
   // 0.15 octave) times the tempo head's estimate (sd 0.3 octave). Chosen on the train split.
-  if (cm.patches > 0 && tr.bpm > 0 && tempo.contains("evidence") && tempo["evidence"].contains("octave")) {
+  double mu0 = 0, sd0 = 0;
+  if (cm.patches > 0 && tr.bpm > 0 && tempo.contains("evidence") && tempo["evidence"].contains("octave") && cls->has_tempo_octave() &&
+      cls->tempo_prior(0, mu0, sd0)) {
+    // the fitted chooser (tools/audio/fit_tempo_octave.py): the onset tempo and its relatives, each
+    // scored by its onset periodicity, the recognised styles' tempo ranges, the tempo head and the
+    // rhythm check on its own beats; the highest score wins
+    const AudioClassifier::TempoOctave& to = cls->tempo_octave();
+    const double l2 = dsp::det_log(2.0);
+    const double onset_bpm = tempo["evidence"]["octave"]["onset_bpm"].get<double>();
+    const double pred = 120.0 * dsp::det_exp(cm.log2_tempo * l2);
+    const double base_sal = std::max(tr.candidates.empty() ? 0.0 : tr.candidates[0].salience, 0.01);
+    json cands = json::array();
+    double best_score = -1e300, best_bpm = onset_bpm;
+    std::vector<double> best_beats;
+    for (size_t i = 0; i <= tr.related.size(); ++i) {
+      const double ratio = i == 0 ? 1.0 : dsp::kTempoRatios[i - 1];
+      const double bpm = i == 0 ? onset_bpm : tr.related[i - 1].bpm;
+      const double sal = i == 0 ? (tr.candidates.empty() ? 0.0 : tr.candidates[0].salience) : tr.related[i - 1].salience;
+      if (bpm < to.min_bpm || bpm > to.max_bpm) continue;
+      const double lb = dsp::det_log(bpm) / l2;
+      double dens = 0;
+      for (size_t st = 0; st < cm.style.size(); ++st) {
+        double mu = 0, sd = 0;
+        if (!cls->tempo_prior(st, mu, sd)) continue;
+        sd = std::max(sd, to.sd_floor);
+        const double z = (lb - mu) / sd;
+        dens += cm.style[st] * dsp::det_exp(-0.5 * z * z) / sd;
+      }
+      const double x_sal = dsp::det_log(std::max(sal, 0.01) / base_sal), x_style = dsp::det_log(std::max(dens, 1e-6));
+      const double dh = dsp::det_log(bpm / pred) / l2, x_head = -dh * dh;
+      std::vector<double> beats = dsp::track_beats(an.onset(), an.frame_rate(), bpm);
+      const double x_check = cls->has_tempo_check() ? cls->tempo_check(rhythm_features(band_flux_, an.frame_rate(), beats)) : 0.0;
+      const double sc = to.w_salience * x_sal + to.w_style * x_style + to.w_head * x_head + to.w_check * x_check + (i == 0 ? 0.0 : to.bias[i - 1]);
+      cands.push_back({{"bpm", r2(bpm)}, {"ratio", r3(ratio)}, {"score", r3(sc)},
+                       {"terms", {{"periodicity", r3(to.w_salience * x_sal)}, {"style_range", r3(to.w_style * x_style)},
+                                  {"tempo_head", r3(to.w_head * x_head)}, {"rhythm_check", r3(to.w_check * x_check)},
+                                  {"ratio_prior", r3(i == 0 ? 0.0 : to.bias[i - 1])}}}});
+      if (sc > best_score) {
+        best_score = sc;
+        best_bpm = bpm;
+        best_beats = std::move(beats);
+      }
+    }
+    tempo["evidence"]["method"] = "autocorrelation of the onset strength (log spectral flux), comb-filtered, times a log-normal prior around 120 BPM; "
+                                  "then that tempo or a metrical relative of it, chosen by a fitted chooser (see octave); beats by dynamic programming";
+    json& oct = tempo["evidence"]["octave"];
+    oct["method"] = "the onset tempo and its relatives (1/3, 1/2, 2/3, 3/2, 2, 3 times) scored by their onset periodicity, "
+                    "the recognised styles' tempo ranges, the tempo head and a rhythm check on each one's beats (weights fitted on the train split)";
+    oct["candidates"] = cands;
+    if (std::fabs(best_bpm - tr.bpm) > 1e-9) {
+      tr.bpm = best_bpm;
+      tr.beats = std::move(best_beats);
+      json beats = json::array();
+      for (size_t i = 0; i < tr.beats.size() && (int)i < opt_.max_beats; ++i) beats.push_back(r3(tr.beats[i]));
+      tempo["bpm"] = r2(tr.bpm);
+      tempo["beats"] = beats;
+      tempo["beat_count"] = tr.beats.size();
+    }
+    oct["switched"] = std::fabs(tr.bpm - onset_bpm) > 1e-9;
+  } else if (cm.patches > 0 && tr.bpm > 0 && tempo.contains("evidence") && tempo["evidence"].contains("octave")) {
     double mu = 0, sd = 0;
     if (cls->tempo_prior(argmax(cm.style), mu, sd)) {
       const double l2 = dsp::det_log(2.0);
@@ -884,6 +948,19 @@ json AudioSession::finish(const EventFn& on_event) {
   if (opt_.want_features) {
     out["features"] = feats;
     out["rhythm_features"] = rfeat;
+    // the rhythm patterns on the beats of each tempo the octave choice weighs (for training the
+    // tempo check: tools/audio/fit_tempo_octave.py)
+    json tc = json::array();
+    if (tempo.contains("evidence") && tempo["evidence"].contains("octave")) {
+      const double onset_bpm = tempo["evidence"]["octave"]["onset_bpm"].get<double>();
+      for (size_t i = 0; i <= std::size(dsp::kTempoRatios); ++i) {
+        const double ratio = i == 0 ? 1.0 : dsp::kTempoRatios[i - 1], bpm = onset_bpm * ratio;
+        if (bpm < 30 || bpm > 300) continue;
+        tc.push_back({{"ratio", r3(ratio)}, {"bpm", r2(bpm)},
+                      {"rhythm_features", rhythm_features(band_flux_, an.frame_rate(), dsp::track_beats(an.onset(), an.frame_rate(), bpm))}});
+      }
+    }
+    out["tempo_candidates"] = tc;
   }
   out["embedding"] = descriptor_embedding(feats, key);
   if (opt_.pictures)
@@ -990,6 +1067,7 @@ json task_classify_patch(Engine& eng, const json& req, const EventFn&) {
       rf.push_back(v.get<float>());
     }
     out["rhythm_style"] = cls->rhythm_style(rf);
+    if (cls->has_tempo_check()) out["tempo_check"] = cls->tempo_check(rf);
   }
   return out;
 }

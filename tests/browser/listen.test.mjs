@@ -267,10 +267,18 @@ describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
         assert.equal(tallest[0], 'C', `the tallest chroma bar is ${tallest[0]}`);
         const best = await page.$$eval(`${card} .l-best-keys li`, (els) => els.map((e) => e.textContent));
         assert.ok(best.length >= 2 && /^C major · r = 0\.\d{3}$/.test(best[0]), best.join(' | '));
-        const cands = await page.$$eval(`${card} .l-candidates tbody tr`, (els) => els.map((e) => e.textContent));
+        const cands = await page.$$eval(`${card} .l-candidates:not(.l-octave) tbody tr`, (els) => els.map((e) => e.textContent));
         assert.ok(cands.length >= 3, cands.join(' | '));
-        assert.match(cands[0], /← chosen/);
         assert.ok(cands.some((c) => /half tempo/.test(c)) && cands.some((c) => /double tempo/.test(c)), cands.join(' | '));
+        // the octave chooser's table: every candidate with its terms; the one marked chosen is the
+        // highest score and the tempo shown
+        const oct = await page.$$eval(`${card} .l-octave tbody tr`, (els) => els.map((e) => [...e.cells].map((c) => c.textContent)));
+        assert.ok(oct.length >= 3, JSON.stringify(oct));
+        const chosen = oct.filter((r) => /← chosen/.test(r.at(-1)));
+        assert.equal(chosen.length, 1, JSON.stringify(oct));
+        assert.equal(Number(chosen[0][7]), Math.max(...oct.map((r) => Number(r[7]))));
+        const shown = await page.textContent(`${card} .l-tempo .l-value`);
+        assert.ok(shown.startsWith(`${chosen[0][0]} BPM`), `${shown} vs ${chosen[0][0]}`);
         // Style, mood, instruments: what the engine gives (panels, evidence, segment colours), or its
         // reasons where it lists them as unavailable (today: all three); no invented values.
         if (wavPath) await checkDescribed(page, card, expected);

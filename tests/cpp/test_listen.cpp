@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -207,6 +208,18 @@ TEST(Listen, StyleInstrumentsAndMood) {
   for (const json& c : m["evidence"]["contributions"]) mode |= c["feature"] == "mode" && c["value"] == "major" && c["valence"].get<double>() > 0;
   EXPECT_TRUE(mode) << m.dump();  // a major key pulls the valence up
   EXPECT_TRUE(r["tempo"]["evidence"].contains("octave"));
+  // the fitted octave chooser shows every candidate it weighed, each score the sum of its terms,
+  // and the answer is the best of them
+  const json& cands = r["tempo"]["evidence"]["octave"]["candidates"];
+  ASSERT_GE(cands.size(), 3u) << r["tempo"]["evidence"].dump();
+  double best = -1e300, best_bpm = 0;
+  for (const json& c : cands) {
+    double sum = 0;
+    for (const auto& [k, v] : c["terms"].items()) sum += v.get<double>();
+    EXPECT_NEAR(sum, c["score"].get<double>(), 0.004) << c.dump();
+    if (c["score"].get<double>() > best) best = c["score"].get<double>(), best_bpm = c["bpm"].get<double>();
+  }
+  EXPECT_NEAR(r["tempo"]["bpm"].get<double>(), best_bpm, 0.01) << cands.dump();
   // the same request gives the same answer
   EXPECT_EQ(analyze(e, {{"task", "analyze_audio"}, {"pictures", false}}, wav16(song(44100, 12, 120, cmaj), 44100, 2)).dump(), r.dump());
   // classify: false leaves the model out and says so
@@ -279,4 +292,19 @@ TEST(Listen, TamperedModelIsRefused) {
   const json shape = e.load_resource(m.dump(), {{"listen.onnx", onnx}});
   EXPECT_EQ(shape["error"]["code"], "model_invalid");
   EXPECT_NE(shape["error"]["message"].get<std::string>().find("shape"), std::string::npos) << shape.dump();
+  // the tempo-octave chooser: wrong ratios, a missing bias, an absurd weight, a check the file lacks
+  ASSERT_TRUE(json::parse(man).contains("tempo_octave"));
+  auto refused = [&](const std::function<void(json&)>& edit, const std::string& says) {
+    json t = json::parse(man);
+    edit(t["tempo_octave"]);
+    const json r = e.load_resource(t.dump(), {{"listen.onnx", onnx}});
+    EXPECT_EQ(r["error"]["code"], "model_invalid") << says;
+    EXPECT_NE(r.dump().find(says), std::string::npos) << r.dump();
+  };
+  refused([](json& o) { o["ratios"][0] = 0.25; }, "ratios");
+  refused([](json& o) { o["bias"].erase(0); }, "biases");
+  refused([](json& o) { o["w_check"] = 1e9; }, "w_check");
+  refused([](json& o) { o["check"]["prefix"] = "nothere."; }, "nothere.");
+  refused([](json& o) { o["check"]["hidden"] = 7; }, "shape");
+  refused([](json& o) { o.erase("check"); }, "w_check needs");
 }

@@ -79,6 +79,10 @@ describe('listening classifier vs ONNX Runtime Web', { skip, timeout: 300_000 },
                                       rhythm: new ort.Tensor('float32', rhythm, [1, NF]) });
       const dr = maxDiff(ours.rhythm_style, ref.rhythm_style.data);
       assert.ok(dr < 1e-4, `${name} rhythm_style: max |diff| ${dr}`);
+      if (manifest.tempo_octave?.check) {  // the tempo check (a logit) on the same rhythm features
+        const dc = Math.abs(ours.tempo_check - ref.tempo_check.data[0]);
+        assert.ok(dc < 1e-4 * Math.max(1, Math.abs(ref.tempo_check.data[0])), `${name} tempo_check: |diff| ${dc}`);
+      }
       for (const head of ['style', 'lead', 'families']) {
         assert.equal(ours[head].length, manifest.labels[head].length, head);
         const d = maxDiff(ours[head], ref[head].data);

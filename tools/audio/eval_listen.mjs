@@ -51,7 +51,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
                 octave_switched: out.tempo?.evidence?.octave?.switched ?? null, onset_bpm: out.tempo?.evidence?.octave?.onset_bpm ?? null,
                 classifier_bpm: out.tempo?.evidence?.octave?.classifier_bpm ?? null, half_bpm: out.tempo?.evidence?.half?.bpm ?? null, double_bpm: out.tempo?.evidence?.double?.bpm ?? null,
                 base_score: out.tempo?.evidence?.candidates?.[0]?.score ?? null, half_score: out.tempo?.evidence?.half?.score ?? null, double_score: out.tempo?.evidence?.double?.score ?? null,
-                mood: out.mood?.label ?? null });
+                mood: out.mood?.label ?? null, base_salience: out.tempo?.evidence?.candidates?.[0]?.salience ?? null,
+                related: out.tempo?.evidence?.related ?? null, style_p: out.style?.probabilities ?? null });
   }
   const wall = (Date.now() - t0) / 1000;
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);

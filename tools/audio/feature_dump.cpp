@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
         for (const auto& x : r["style"]["probabilities"]) p[x["label"].get<std::string>()] = x["p"];
       out["style"] = p;
       out["bpm"] = r["tempo"]["bpm"];
+      if (r.contains("tempo_candidates")) out["tempo_candidates"] = r["tempo_candidates"];
     }
     std::cout << out.dump() << "\n";
   }

@@ -582,8 +582,16 @@ export interface AudioTempo {
     candidates: Array<{ bpm: number; salience: number; score: number }>;
     half: { bpm: number; score: number };
     double: { bpm: number; score: number };
-    /** The classifier's own tempo estimate, which picks the octave (half / same / double). */
-    octave?: { classifier_bpm: number; onset_bpm: number; switched: boolean };
+    /** The periodicity at the onset tempo times each metrical relative (1/3, 1/2, 2/3, 3/2, 2, 3). */
+    related?: Array<{ ratio: number; bpm: number; salience: number; score: number }>;
+    /** How the tempo was chosen among the onset tempo and its relatives (listening model). */
+    octave?: {
+      classifier_bpm: number; onset_bpm: number; switched: boolean;
+      /** Listening model 1.2.0: every candidate weighed, its terms summing to its score; the best wins. */
+      candidates?: Array<{ bpm: number; ratio: number; score: number;
+        terms: { periodicity: number; style_range: number; tempo_head: number; rhythm_check: number; ratio_prior: number } }>;
+      method?: string;
+    };
   };
 }
 

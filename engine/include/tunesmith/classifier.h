@@ -68,6 +68,21 @@ class AudioClassifier {
   // false when the manifest has none. Used to choose the tempo octave together with the tempo head.
   bool tempo_prior(size_t style, double& mu, double& sd) const;
 
+  // The tempo-octave chooser (manifest tempo_octave, tools/audio/fit_tempo_octave.py): weights of a
+  // conditional logit over the onset tempo and its relatives (dsp::kTempoRatios), and optionally the
+  // rhythm check, an MLP in the graph (tcheck.*) scoring the rhythm patterns on one candidate's beats.
+  struct TempoOctave {
+    double w_salience = 0, w_style = 0, w_head = 0, w_check = 0;
+    std::vector<double> bias;  // one per dsp::kTempoRatios entry
+    double sd_floor = 0.15, min_bpm = 30, max_bpm = 300;
+  };
+  bool has_tempo_octave() const { return has_octave_; }
+  const TempoOctave& tempo_octave() const { return octave_; }
+  bool has_tempo_check() const { return has_check_; }
+  // The check's logit (higher: these beats are the tempo), or 0 without a check or with features
+  // of the wrong length.
+  double tempo_check(const std::vector<float>& rhythm_features) const;
+
  private:
   struct Conv { int cin = 0, cout = 0; std::vector<float> w, b; };  // w: [(kh*3+kw)*cin + ci, cout]
   struct Dense { int in = 0, out = 0; std::vector<float> w, b; };    // w: [in, out]
@@ -87,6 +102,10 @@ class AudioClassifier {
   std::vector<float> rmu_, rsd_;
   std::vector<double> prior_mu_, prior_sd_;
   Dense r1_, r2_;
+  bool has_octave_ = false, has_check_ = false;
+  TempoOctave octave_;
+  std::vector<float> cmu_, csd_;
+  Dense c1_, c2_;
 };
 
 // Collects log-mel frames into patches of the classifier's length every `hop` frames and classifies

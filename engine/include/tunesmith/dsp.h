@@ -220,6 +220,8 @@ struct TempoCandidate {
   double score = 0;     // salience times the log-normal tempo prior
 };
 
+inline constexpr double kTempoRatios[6] = {1.0 / 3.0, 0.5, 2.0 / 3.0, 1.5, 2.0, 3.0};
+
 struct TempoOptions {
   double min_bpm = 40, max_bpm = 240;  // search range for the reported tempo
   double prior_bpm = 120, prior_octaves = 1.0;
@@ -235,6 +237,9 @@ struct TempoResult {
   double confidence = 0;   // [0,1], the chosen candidate's salience clipped
   std::vector<TempoCandidate> candidates;  // local maxima of the score, best first (at most 8)
   TempoCandidate half, twice;              // bpm/2 and bpm*2, scored the same way
+  // bpm times each of kTempoRatios (1/3, 1/2, 2/3, 3/2, 2, 3), scored the same way: the metrical
+  // relatives a listener could also tap (half/double time, the dotted beat, the bar of a waltz)
+  std::vector<TempoCandidate> related;
   std::vector<double> beats;               // seconds
 };
 
