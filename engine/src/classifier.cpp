@@ -240,6 +240,14 @@ std::shared_ptr<const AudioClassifier> AudioClassifier::load(const std::string& 
       if (!to["bias"][i].is_number() || std::fabs(to["bias"][i].get<double>()) > 100) throw invalid("manifest: tempo_octave.bias must be numbers");
       o.bias.push_back(to["bias"][i].get<double>());
     }
+    if (to.contains("support")) {
+      const json& sp = to["support"];
+      if (!sp.is_array() || sp.size() != 2 || !sp[0].is_number() || !sp[1].is_number() || !(sp[0].get<double>() >= 0 && sp[0].get<double>() <= 1) ||
+          !(sp[1].get<double>() >= 0 && sp[1].get<double>() <= 1))
+        throw invalid("manifest: tempo_octave.support must be [slower, faster], each in [0, 1]");
+      o.support_slower = sp[0].get<double>();
+      o.support_faster = sp[1].get<double>();
+    }
     if (!c->has_rhythm() && o.w_check != 0) throw invalid("manifest: tempo_octave's check needs the rhythm features");
     if (to.contains("check")) {
       const json& ck = to["check"];

@@ -728,6 +728,8 @@ json AudioSession::finish(const EventFn& on_event) {
       const double bpm = i == 0 ? onset_bpm : tr.related[i - 1].bpm;
       const double sal = i == 0 ? (tr.candidates.empty() ? 0.0 : tr.candidates[0].salience) : tr.related[i - 1].salience;
       if (bpm < to.min_bpm || bpm > to.max_bpm) continue;
+      if (i > 0 && !tr.candidates.empty() && tr.related[i - 1].score < (ratio < 1 ? to.support_slower : to.support_faster) * tr.candidates[0].score)
+        continue;  // the onsets do not support it
       const double lb = dsp::det_log(bpm) / l2;
       double dens = 0;
       for (size_t st = 0; st < cm.style.size(); ++st) {

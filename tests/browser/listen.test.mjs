@@ -273,7 +273,7 @@ describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
         // the octave chooser's table: every candidate with its terms; the one marked chosen is the
         // highest score and the tempo shown
         const oct = await page.$$eval(`${card} .l-octave tbody tr`, (els) => els.map((e) => [...e.cells].map((c) => c.textContent)));
-        assert.ok(oct.length >= 3, JSON.stringify(oct));
+        assert.ok(oct.length >= 2, JSON.stringify(oct));
         const chosen = oct.filter((r) => /← chosen/.test(r.at(-1)));
         assert.equal(chosen.length, 1, JSON.stringify(oct));
         assert.equal(Number(chosen[0][7]), Math.max(...oct.map((r) => Number(r[7]))));

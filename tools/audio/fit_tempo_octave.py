@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 RATIOS = [1.0, 1 / 3, 1 / 2, 2 / 3, 3 / 2, 2.0, 3.0]
 MIN_BPM, MAX_BPM, SD_FLOOR, TOL = 30.0, 300.0, 0.15, 0.04
+SUPPORT = [0.0, 0.0]
 
 
 class Check(torch.nn.Module):
@@ -82,7 +83,10 @@ def features(row, style_p, prior, styles, check=None):
     base_sal = max(row['base_salience'], 0.01)
     cands = [(0, row['onset_bpm'], row['base_salience'])]
     for i, rel in enumerate(row['related']):
-        cands.append((i + 1, rel['bpm'], rel['salience']))
+        # only relatives the onsets support: a periodicity score (salience x the 120 BPM prior) at
+        # least SUPPORT[0] of the onset tempo's for a slower one, SUPPORT[1] for a faster one
+        if rel['score'] >= SUPPORT[0 if RATIOS[i + 1] < 1 else 1] * row['base_score']:
+            cands.append((i + 1, rel['bpm'], rel['salience']))
     X, R, B = [], [], []
     pred = row['classifier_bpm']
     for ri, bpm, sal in cands:
@@ -168,7 +172,9 @@ def main():
     ap.add_argument('--no-check', action='store_true', help='without the rhythm tempo check')
     ap.add_argument('--write', default='', help='write OUT/listen.onnx (with the check MLP) and OUT/listen.json (with the chooser)')
     ap.add_argument('--version', default='1.2.0')
+    ap.add_argument('--support', default='0,0', help='slower,faster: the share of the onset tempo\'s periodicity score a relative needs')
     args = ap.parse_args()
+    SUPPORT[:] = [float(x) for x in args.support.split(',')]
     torch.manual_seed(0)
     man = json.load(open(args.manifest))
     prior, styles = man['tempo_prior'], sorted(man['tempo_prior'])
@@ -243,7 +249,7 @@ def main():
         print('TEST Acc1 with these weights:', round(accuracy(m, tdata), 3), f'({len(tdata)} clips)')
     out = {'ratios': [round(x, 6) for x in RATIOS[1:]], 'w_salience': round(float(w[0]), 4), 'w_style': round(float(w[1]), 4),
            'w_head': round(float(w[2]), 4), 'w_check': round(float(w[3]), 4) if check is not None else 0.0,
-           'bias': [round(float(x), 4) for x in b], 'sd_floor': SD_FLOOR, 'min_bpm': MIN_BPM, 'max_bpm': MAX_BPM,
+           'bias': [round(float(x), 4) for x in b], 'support': SUPPORT, 'sd_floor': SD_FLOOR, 'min_bpm': MIN_BPM, 'max_bpm': MAX_BPM,
            'fit': {'clips': len(data), 'acc1_train_2fold': [round(x, 3) for x in cv], 'acc1_train': round(accuracy(m, data), 3),
                    'method': 'conditional logit over the onset tempo and its six relatives; leave-one-soundfont-out style '
                              'probabilities and rhythm-check scores (tools/audio/fit_tempo_octave.py)'}}

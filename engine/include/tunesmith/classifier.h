@@ -75,6 +75,9 @@ class AudioClassifier {
     double w_salience = 0, w_style = 0, w_head = 0, w_check = 0;
     std::vector<double> bias;  // one per dsp::kTempoRatios entry
     double sd_floor = 0.15, min_bpm = 30, max_bpm = 300;
+    // a relative is weighed only when its periodicity score is at least support_slower (slower
+    // ones) or support_faster (faster ones) times the onset tempo's
+    double support_slower = 0, support_faster = 0;
   };
   bool has_tempo_octave() const { return has_octave_; }
   const TempoOctave& tempo_octave() const { return octave_; }
