@@ -5,7 +5,13 @@
 //   node tools/serve.mjs [--port N] [--root DIR] [--no-isolation] [--quiet]   (PORT env works too)
 // Prints "listening on http://127.0.0.1:PORT/" once ready (tests wait for that line; --port 0
 // picks a free port).
+// Caching: every file answer has Cache-Control: no-cache (always revalidate) and a strong ETag (a
+// hash of the file's bytes, computed once per file version: size, mtime and inode), so a browser or
+// the service worker revalidating a file it has gets a 304 with no body (If-None-Match, or
+// If-Modified-Since without one). Compressible types go gzip (level 6) when Accept-Encoding allows it,
+// with Vary: Accept-Encoding and their own ETag ("...-gz": a strong validator names one encoding).
 import http from 'node:http';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -40,8 +46,38 @@ function parseArgs(argv) {
   return o;
 }
 
+/** Whether an Accept-Encoding header value allows gzip (a q=0 entry refuses it). */
+export function acceptsGzip(header) {
+  let gzip = null, star = null;
+  for (const part of String(header || '').split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';').map((x) => x.trim());
+    const qp = params.find((p) => p.startsWith('q='));
+    const q = qp ? Number(qp.slice(2)) : 1;
+    if (name === 'gzip' || name === 'x-gzip') gzip = q > 0;
+    else if (name === '*') star = q > 0;
+  }
+  return gzip ?? star ?? false;
+}
+
+/** If-None-Match (a list of entity tags, or *) against an ETag, by the weak comparison RFC 9110 asks for. */
+function noneMatch(header, etag) {
+  if (header.trim() === '*') return true;
+  const bare = (t) => t.trim().replace(/^W\//, '');
+  return header.split(',').some((t) => bare(t) === bare(etag));
+}
+
 export function createServer({ root, isolation = true, quiet = true }) {
   const rootReal = fs.realpathSync(root);
+  // file -> {key (size, mtime, inode), tag}: each version of a file is hashed once.
+  const tags = new Map();
+  const etagOf = (file, st) => {
+    const key = `${st.size}:${st.mtimeMs}:${st.ino}`;
+    const have = tags.get(file);
+    if (have?.key === key) return have.tag;
+    const tag = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('base64url').slice(0, 27);
+    tags.set(file, { key, tag });
+    return tag;
+  };
   return http.createServer((req, res) => {
     const headers = { 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' };
     if (isolation) {
@@ -76,8 +112,24 @@ export function createServer({ root, isolation = true, quiet = true }) {
       }
     } catch { return send(404, 'not found\n'); }
     const type = MIME[path.extname(file).toLowerCase()] || 'application/octet-stream';
-    const gzip = COMPRESSIBLE.test(type) && st.size > 1024 && /\bgzip\b/.test(req.headers['accept-encoding'] || '');
-    const h = { ...headers, 'Content-Type': type, 'Last-Modified': st.mtime.toUTCString(), Vary: 'Accept-Encoding' };
+    const compressible = COMPRESSIBLE.test(type) && st.size > 1024;
+    const gzip = compressible && acceptsGzip(req.headers['accept-encoding']);
+    let tag;
+    try { tag = etagOf(file, st); } catch { return send(404, 'not found\n'); }
+    const etag = `"${tag}${gzip ? '-gz' : ''}"`;
+    const h = { ...headers, 'Content-Type': type, 'Last-Modified': st.mtime.toUTCString(), ETag: etag };
+    if (compressible) h.Vary = 'Accept-Encoding';
+    // Conditional GET/HEAD: If-None-Match wins; If-Modified-Since only without it (HTTP dates have
+    // whole seconds).
+    const inm = req.headers['if-none-match'], ims = req.headers['if-modified-since'];
+    const fresh = inm != null ? noneMatch(inm, etag)
+      : ims != null && !Number.isNaN(Date.parse(ims)) && Math.floor(st.mtimeMs / 1000) * 1000 <= Date.parse(ims);
+    if (fresh) {
+      delete h['Content-Type'];
+      res.writeHead(304, h);
+      if (!quiet) console.log(304, req.method, req.url);
+      return res.end();
+    }
     if (gzip) h['Content-Encoding'] = 'gzip'; else h['Content-Length'] = st.size;
     res.writeHead(200, h);
     if (!quiet) console.log(200, req.method, req.url, gzip ? '(gzip)' : '');

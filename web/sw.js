@@ -15,6 +15,16 @@
 //
 // It makes requests only to its own origin, and none while the page generates or analyses (those
 // are served from the cache).
+//
+// First visit: the model downloads wait for the page's first request. The engine (web/src/core.mjs)
+// says on the BroadcastChannel 'tunesmith-engine' when it is busy (a request, with any model
+// download it needs) and idle again; on a first install the worker saves the shell at once, then
+// fetches the wasm builds and the models only after an engine has finished a request (the first
+// lyrics are on the page) or after FIRST_VISIT_GRACE_MS without one, and it never starts a model
+// file while an engine is busy or within QUIET_MS of its last request. So the page's own downloads
+// (the one model it needs) do not share the line with 30 MB of precache; the files the page
+// already fetched are revalidated (a 304 from the server, the body from the HTTP cache), not
+// downloaded again.
 'use strict';
 
 const SCOPE = new URL(self.registration.scope);
@@ -23,7 +33,7 @@ const PREFIX = 'tunesmith-build-';
 const META = 'tunesmith-meta';
 const MODEL_CACHE_OF_PAGE = 'tunesmith-models-v1'; // core.mjs's own model cache (pruned here)
 
-const SHELL = ['./', 'style.css', 'app.mjs', 'melody.mjs', 'listen.mjs', 'library.mjs', 'pwa.mjs', 'dom.mjs',
+const SHELL = ['./', 'style.css', 'app.mjs', 'melody.mjs', 'listen.mjs', 'library.mjs', 'pwa.mjs', 'dom.mjs', 'i18n.mjs',
   'src/index.mjs', 'src/core.mjs', 'src/worker.mjs', 'manifest.webmanifest',
   'icons/icon.svg', 'icons/icon-192.png', 'icons/icon-512.png', 'icons/icon-maskable-512.png',
   '../node_modules/abcjs/dist/abcjs-basic-min.js'].map((p) => new URL(p, SCOPE).href);
@@ -31,6 +41,44 @@ const WASM = ['tunesmith-st.mjs', 'tunesmith-st.wasm', 'tunesmith-mt.mjs', 'tune
   .map((f) => new URL(`dist/wasm/${f}`, ROOT).href);
 const MODELS_URL = new URL('models/', ROOT);
 const MODELS = ['lyrics-zh', 'lyrics-en', 'melody', 'listen', 'phonetics', 'sentiment'];
+
+// ---------------------------------------------------------------------- the engines' activity
+const FIRST_VISIT_GRACE_MS = 10_000; // a first visit that never generates still gets saved after this
+const BUSY_STALE_MS = 60_000;        // a busy engine that went away (tab closed) stops counting
+const QUIET_MS = 2_000;               // how long the engines must have been idle before a model download starts
+const busy = new Map();              // engine id -> since when it is busy
+let engineDone = false;              // some engine has finished a request since this worker started
+let lastActivity = 0;                // when an engine last said busy or idle
+let wake = null;
+try {
+  const channel = new BroadcastChannel('tunesmith-engine');
+  channel.onmessage = (e) => {
+    const m = e.data;
+    if (!m || typeof m.id !== 'string') return;
+    if (m.type === 'busy') busy.set(m.id, Date.now());
+    else if (m.type === 'idle') { busy.delete(m.id); engineDone = true; }
+    else return;
+    lastActivity = Date.now();
+    wake?.();
+  };
+} catch { /* no BroadcastChannel: nothing waits */ }
+const engineBusy = () => {
+  for (const [id, since] of busy) if (Date.now() - since > BUSY_STALE_MS) busy.delete(id);
+  return busy.size > 0;
+};
+/**
+ * Resolves when no engine is busy or has been for QUIET_MS (a page that starts with a small request,
+ * then sends the one that needs a big model, keeps the line), and on a first visit (firstVisit) once
+ * one has finished a request or FIRST_VISIT_GRACE_MS are over.
+ */
+async function quiet(firstVisit, since) {
+  for (;;) {
+    const graceOver = !firstVisit || engineDone || Date.now() - since >= FIRST_VISIT_GRACE_MS;
+    if (graceOver && !engineBusy() && Date.now() - lastActivity >= QUIET_MS) return;
+    await new Promise((r) => { wake = r; setTimeout(r, 250); });
+    wake = null;
+  }
+}
 
 const FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** The files a model manifest names (the same rule as core.mjs's manifestFiles). */
@@ -97,7 +145,10 @@ const typeOf = (url) => (/\.wasm$/.test(url) ? 'application/wasm' : /\.m?js$/.te
   : /\.json$/.test(url) ? 'application/json; charset=utf-8' : /\.css$/.test(url) ? 'text/css; charset=utf-8'
     : /\/$|\.html$/.test(url) ? 'text/html; charset=utf-8' : /\.svg$/.test(url) ? 'image/svg+xml'
       : /\.png$/.test(url) ? 'image/png' : /\.webmanifest$/.test(url) ? 'application/manifest+json' : 'application/octet-stream');
-const stored = (body, url, hash) => new Response(body, { headers: { 'Content-Type': typeOf(url), 'X-Tunesmith-SHA256': hash, 'Content-Length': String(body.byteLength) } });
+// Saved with the headers isolated() would add, so that a hit is served as the cache's own Response:
+// Chromium then keeps V8's compiled code for a .wasm beside it (a warm visit skips compiling).
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
+const stored = (body, url, hash) => new Response(body, { headers: { 'Content-Type': typeOf(url), 'X-Tunesmith-SHA256': hash, 'Content-Length': String(body.byteLength), ...ISOLATION } });
 
 /**
  * Checks for a new build and, if there is one, saves it and makes it current. Resolves the current
@@ -110,6 +161,7 @@ function update() {
 }
 
 async function doUpdate() {
+  const started = Date.now();
   const before = await current();
   // 1. The small files (shell, wasm, model manifests) are read in full and hashed; the manifests
   //    give the big model files' hashes.
@@ -117,7 +169,11 @@ async function doUpdate() {
   const models = [];       // {url, sha256, bytes}
   const appFiles = [...SHELL, ...WASM];
   let got = 0;
+  const wasm = new Set(WASM);
   await Promise.all(appFiles.map(async (url) => {
+    // First install: the page is loading one of the wasm builds itself; both are fetched once it is
+    // quiet (the one it loaded then costs a 304), so the other build never competes with it.
+    if (!before && wasm.has(url)) await quiet(true, started);
     const body = await (await get(url)).arrayBuffer();
     small.set(url, { body, hash: await sha256(body) });
     got += 1; // shown on the first install only: a later check is quiet unless it finds a new build
@@ -148,14 +204,14 @@ async function doUpdate() {
   //    hash matches, else downloaded and checked.
   const name = PREFIX + id;
   try {
-    return await fill(name, id, bytes, small, models, before);
+    return await fill(name, id, bytes, small, models, before, started);
   } catch (err) {
     await caches.delete(name); // never left half-filled; the current build stays as it was
     throw err;
   }
 }
 
-async function fill(name, id, bytes, small, models, before) {
+async function fill(name, id, bytes, small, models, before, started) {
   const state = { loaded: 0, total: 0, file: '' };
   const cache = await caches.open(name);
   for (const [url, f] of small) await cache.put(url, stored(f.body, url, f.hash));
@@ -170,6 +226,7 @@ async function fill(name, id, bytes, small, models, before) {
   state.total = todo.reduce((t, m) => t + m.bytes, 0);
   state.phase = 'models';
   for (const m of todo) {  // one at a time: steady progress, bounded memory
+    await quiet(!before, started); // never in the way of a page that is loading or generating
     state.file = m.url.slice(MODELS_URL.href.length);
     const body = await readBody(await get(m.url), (n) => { state.loaded += n; progress(state); });
     const hash = await sha256(body);
@@ -224,6 +281,7 @@ async function buildCache() {
  */
 function isolated(res) {
   if (!res || res.type === 'opaque' || res.type === 'opaqueredirect' || res.status === 0) return res;
+  if (Object.entries(ISOLATION).every(([k, v]) => res.headers.get(k) === v)) return res; // as saved
   const headers = new Headers(res.headers);
   headers.set('Cross-Origin-Opener-Policy', 'same-origin');
   headers.set('Cross-Origin-Embedder-Policy', 'require-corp');

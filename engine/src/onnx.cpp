@@ -12,6 +12,7 @@ namespace tunesmith {
 namespace {
 
 constexpr int32_t kFloat = 1;                 // TensorProto.DataType.FLOAT
+constexpr int32_t kUint8 = 2, kInt8 = 3, kFloat16 = 10;
 constexpr int64_t kExternal = 1;              // TensorProto.DataLocation.EXTERNAL
 constexpr int64_t kMaxNumel = int64_t(1) << 28;  // 1 GiB of float32, far above any model we ship
 enum Wire : int { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
@@ -211,6 +212,14 @@ bool parse_tensor(Reader r, OnnxTensor& t) {
   if (n < 0) return r.fail(who + ": element count overflows int64");
   if (n > kMaxNumel)
     return r.fail(who + ": " + num(uint64_t(n)) + " elements exceeds the limit of " + num(kMaxNumel));
+  if (t.data_type == kInt8 || t.data_type == kUint8 || t.data_type == kFloat16) {
+    if (!has_raw) return true;  // stored some other way: kept as name, type and dims (not usable as a weight)
+    const size_t width = t.data_type == kFloat16 ? 2 : 1;
+    if (raw_n != size_t(n) * width)
+      return r.fail(who + ": raw_data has " + num(raw_n) + " bytes, expected " + num(uint64_t(n) * width));
+    t.raw.assign(raw, raw + raw_n);
+    return true;
+  }
   if (t.data_type != kFloat) return true;
   if (has_raw && !floats.empty()) return r.fail(who + " has both raw_data and float_data");
   if (has_raw) {
@@ -226,11 +235,50 @@ bool parse_tensor(Reader r, OnnxTensor& t) {
   return true;
 }
 
+// AttributeProto: its name and, for an INT attribute (i = field 3), the value.
+bool parse_attribute(Reader r, OnnxNode& node) {
+  std::string name;
+  int64_t i = 0;
+  bool has_i = false;
+  while (r.more()) {
+    uint32_t field = 0;
+    int wire = 0;
+    if (!r.key(field, wire)) return false;
+    bool ok = field == 1   ? r.string_field(wire, "attribute name", name)
+              : field == 3 ? (has_i = true, r.int_field(wire, "attribute i", i))
+                           : r.skip(field, wire);
+    if (!ok) return false;
+  }
+  if (has_i) node.int_attributes.emplace_back(std::move(name), i);
+  return true;
+}
+
+// NodeProto: input (1), output (2), op_type (4), attribute (5).
+bool parse_node(Reader r, OnnxNode& node) {
+  while (r.more()) {
+    uint32_t field = 0;
+    int wire = 0;
+    if (!r.key(field, wire)) return false;
+    Reader sub = r;
+    std::string s;
+    bool ok = true;
+    switch (field) {
+      case 1: ok = r.string_field(wire, "node input", s); node.inputs.push_back(std::move(s)); break;
+      case 2: ok = r.string_field(wire, "node output", s); node.outputs.push_back(std::move(s)); break;
+      case 4: ok = r.string_field(wire, "op_type", node.op_type); break;
+      case 5: ok = r.message(wire, "attribute", sub) && parse_attribute(sub, node); break;
+      default: ok = r.skip(field, wire);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // Reads the single string field `want` of a small message (NodeProto.op_type, ValueInfoProto.name).
 bool parse_name(Reader r, uint32_t want, const char* what, std::string& s) {
   while (r.more()) {
-    uint32_t field;
-    int wire;
+    uint32_t field = 0;
+    int wire = 0;
     if (!r.key(field, wire)) return false;
     if (!(field == want ? r.string_field(wire, what, s) : r.skip(field, wire))) return false;
   }
@@ -246,8 +294,9 @@ bool parse_graph(Reader r, OnnxModelInfo& out) {
     std::string s;
     switch (field) {
       case 1:
-        if (!r.message(wire, "node", sub) || !parse_name(sub, 4, "op_type", s)) return false;
-        out.node_op_types.push_back(std::move(s));
+        out.nodes.emplace_back();
+        if (!r.message(wire, "node", sub) || !parse_node(sub, out.nodes.back())) return false;
+        out.node_op_types.push_back(out.nodes.back().op_type);
         break;
       case 5:
         out.initializers.emplace_back();
@@ -309,6 +358,86 @@ bool parse_model(Reader r, OnnxModelInfo& out) {
   return true;
 }
 
+float half_to_float(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0x1f) bits = sign | 0x7f800000u | (man << 13);            // inf / NaN
+  else if (exp != 0) bits = sign | ((exp + 112) << 23) | (man << 13);  // normal
+  else if (man == 0) bits = sign;                                      // +-0
+  else {                                                               // subnormal: renormalise
+    int e = -1;
+    uint32_t m = man;
+    do { ++e; m <<= 1; } while (!(m & 0x400));
+    bits = sign | uint32_t(112 - e) << 23 | ((m & 0x3ff) << 13);
+  }
+  return f32_from_bits(bits);
+}
+
+int64_t attribute(const OnnxNode& n, const char* name, int64_t fallback) {
+  for (const auto& a : n.int_attributes)
+    if (a.first == name) return a.second;
+  return fallback;
+}
+
+// The stored weights (see onnx.h): DequantizeLinear / Cast nodes over initializers become FLOAT
+// initializers named after their outputs.
+bool widen_stored_weights(OnnxModelInfo& out, std::string& err) {
+  auto fail = [&](const std::string& m) { err = "onnx: " + m; return false; };
+  auto find = [&](const std::string& name) -> const OnnxTensor* {
+    for (const auto& t : out.initializers)
+      if (t.name == name) return &t;
+    return nullptr;
+  };
+  for (const OnnxNode& n : out.nodes) {
+    const bool deq = n.op_type == "DequantizeLinear", cast = n.op_type == "Cast";
+    if (!deq && !cast) continue;
+    if (n.outputs.size() != 1 || n.inputs.empty()) continue;
+    std::vector<const OnnxTensor*> in;
+    for (const auto& name : n.inputs) in.push_back(name.empty() ? nullptr : find(name));
+    if (!in[0] || (in[0]->raw.empty() && in[0]->numel() != 0)) continue;  // not a stored weight: the graph's business
+    const OnnxTensor& x = *in[0];
+    const std::string who = n.op_type + " '" + n.outputs[0] + "'";
+    if (find(n.outputs[0])) return fail(who + ": an initializer of that name already exists");
+    OnnxTensor y;
+    y.name = n.outputs[0];
+    y.data_type = kFloat;
+    y.dims = x.dims;
+    const size_t count = size_t(x.numel());
+    y.f32.resize(count);
+    if (cast) {
+      if (x.data_type != kFloat16 || attribute(n, "to", 0) != kFloat) return fail(who + ": only FLOAT16 -> FLOAT casts of weights are read");
+      for (size_t i = 0; i < count; ++i) y.f32[i] = half_to_float(uint16_t(x.raw[2 * i] | x.raw[2 * i + 1] << 8));
+    } else {
+      if (x.data_type != kInt8 && x.data_type != kUint8) return fail(who + ": x must be INT8 or UINT8");
+      if (n.inputs.size() < 2 || !in[1] || in[1]->data_type != kFloat) return fail(who + ": scale must be a FLOAT initializer");
+      const OnnxTensor& scale = *in[1];
+      const OnnxTensor* zp = n.inputs.size() > 2 ? in[2] : nullptr;
+      if (n.inputs.size() > 2 && !n.inputs[2].empty() && !zp) return fail(who + ": zero_point must be an initializer");
+      if (zp && (zp->data_type != x.data_type || zp->raw.size() != size_t(zp->numel()) || zp->numel() != scale.numel()))
+        return fail(who + ": zero_point must have x's type and scale's shape");
+      const int64_t rank = int64_t(x.dims.size());
+      int64_t axis = attribute(n, "axis", 1);
+      if (axis < 0) axis += rank;
+      size_t groups = 1, inner = 1;  // per tensor, or per index along axis (outer x groups x inner)
+      if (scale.numel() != 1 || !scale.dims.empty()) {
+        if (scale.dims.size() != 1 || axis < 0 || axis >= rank || scale.dims[0] != x.dims[size_t(axis)])
+          return fail(who + ": scale must be a scalar or 1-D with x's size along axis");
+        groups = size_t(scale.dims[0]);
+        for (int64_t k = axis + 1; k < rank; ++k) inner *= size_t(x.dims[size_t(k)]);
+      }
+      const bool is_signed = x.data_type == kInt8;
+      auto value = [&](const std::vector<uint8_t>& b, size_t i) { return is_signed ? int32_t(int8_t(b[i])) : int32_t(b[i]); };
+      for (size_t i = 0; i < count; ++i) {
+        const size_t g = groups == 1 ? 0 : (i / inner) % groups;
+        const int32_t z = zp ? value(zp->raw, g) : 0;
+        y.f32[i] = float(value(x.raw, i) - z) * scale.f32[g];
+      }
+    }
+    out.initializers.push_back(std::move(y));
+  }
+  return true;
+}
+
 }  // namespace
 
 int64_t OnnxTensor::numel() const {
@@ -324,7 +453,7 @@ bool parse_onnx(const uint8_t* data, size_t size, OnnxModelInfo& out, std::strin
   out = OnnxModelInfo();
   err.clear();
   if (!data) size = 0;
-  if (parse_model(Reader(data, data, data + size, err), out)) return true;
+  if (parse_model(Reader(data, data, data + size, err), out) && widen_stored_weights(out, err)) return true;
   out = OnnxModelInfo();  // no half-parsed model on failure
   return false;
 }

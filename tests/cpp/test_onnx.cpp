@@ -3,6 +3,7 @@
 // against the reference `onnx` package (tools/make_test_onnx.py).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -370,6 +371,103 @@ TEST(OnnxFixture, TorchExportMatchesOnnxPackage) {
     std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + long(n));
     EXPECT_FALSE(parse(prefix, info, err)) << "prefix of " << n << " bytes";
   }
+}
+
+// Stored weights: DequantizeLinear (int8 / uint8 with per-axis or per-tensor scales, optional zero
+// point) and Cast (float16 -> float) over initializers become float initializers named after their
+// outputs, with ONNX Runtime's arithmetic; other nodes of those kinds are left to the graph.
+std::vector<uint8_t> model_with(const std::vector<Pb>& tensors, const std::vector<Pb>& nodes) {
+  Pb g, m;
+  for (const Pb& n : nodes) g.msg(1, n);
+  for (const Pb& t : tensors) g.msg(5, t);
+  m.msg(8, Pb().str(1, "").u(2, 17)).msg(7, g);
+  return m.b;
+}
+Pb raw_tensor(const std::string& name, int type, const std::vector<int64_t>& dims, const std::vector<uint8_t>& raw) {
+  Pb t;
+  t.msg(1, packed_dims(dims)).u(2, uint64_t(type)).str(8, name).bytes(9, raw);
+  return t;
+}
+Pb float_tensor(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& v) {
+  return raw_tensor(name, 1, dims, le_floats(v));
+}
+Pb node(const std::string& op, const std::vector<std::string>& in, const std::string& out, const std::string& attr = "", int64_t value = 0) {
+  Pb n;
+  for (const auto& i : in) n.str(1, i);
+  n.str(2, out).str(4, op);
+  if (!attr.empty()) n.msg(5, Pb().str(1, attr).u(3, uint64_t(value)).u(20, 2));
+  return n;
+}
+const OnnxTensor* tensor_named(const OnnxModelInfo& info, const std::string& name) {
+  for (const auto& t : info.initializers)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+TEST(OnnxStoredWeights, DequantizeLinearPerAxisAndPerTensor) {
+  const std::vector<uint8_t> q = {uint8_t(int8_t(-127)), 0, 5, 127, uint8_t(int8_t(-3)), 1};  // [2, 3]
+  OnnxModelInfo info;
+  std::string err;
+  // axis 1 (the default): one scale per column.
+  ASSERT_TRUE(parse(model_with({raw_tensor("w.int8", 3, {2, 3}, q), float_tensor("w.scale", {3}, {0.5f, 0.25f, 2.0f})},
+                               {node("DequantizeLinear", {"w.int8", "w.scale"}, "w"), node("MatMul", {"x", "w"}, "y")}), info, err)) << err;
+  const OnnxTensor* w = tensor_named(info, "w");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->data_type, 1);
+  EXPECT_EQ(w->dims, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(w->f32, (std::vector<float>{-63.5f, 0.0f, 10.0f, 63.5f, -0.75f, 2.0f}));
+  ASSERT_EQ(info.nodes.size(), 2u);
+  EXPECT_EQ(info.nodes[0].inputs, (std::vector<std::string>{"w.int8", "w.scale"}));
+  EXPECT_EQ(info.nodes[1].outputs, (std::vector<std::string>{"y"}));
+  EXPECT_EQ(info.node_op_types, (std::vector<std::string>{"DequantizeLinear", "MatMul"}));
+  // axis 0: one scale per row, with a uint8 zero point.
+  const std::vector<uint8_t> u = {0, 128, 255, 10, 20, 30};
+  ASSERT_TRUE(parse(model_with({raw_tensor("e.u8", 2, {2, 3}, u), float_tensor("e.scale", {2}, {1.0f, 0.5f}), raw_tensor("e.zp", 2, {2}, {128, 20})},
+                               {node("DequantizeLinear", {"e.u8", "e.scale", "e.zp"}, "e", "axis", 0)}), info, err)) << err;
+  EXPECT_EQ(tensor_named(info, "e")->f32, (std::vector<float>{-128.0f, 0.0f, 127.0f, -5.0f, 0.0f, 5.0f}));
+  // a scalar scale: per tensor.
+  ASSERT_TRUE(parse(model_with({raw_tensor("s.int8", 3, {3}, {1, 2, uint8_t(int8_t(-4))}), float_tensor("s.scale", {}, {0.125f})},
+                               {node("DequantizeLinear", {"s.int8", "s.scale"}, "s")}), info, err)) << err;
+  EXPECT_EQ(tensor_named(info, "s")->f32, (std::vector<float>{0.125f, 0.25f, -0.5f}));
+  // A DequantizeLinear of a graph value (not an initializer) is the graph's business.
+  ASSERT_TRUE(parse(model_with({float_tensor("k.scale", {}, {1.0f})}, {node("DequantizeLinear", {"act", "k.scale"}, "k")}), info, err)) << err;
+  EXPECT_EQ(tensor_named(info, "k"), nullptr);
+}
+
+TEST(OnnxStoredWeights, CastFloat16ToFloat) {
+  // 1.0, -2.0, 65504 (max half), 2^-24 (smallest subnormal), -0, +inf
+  const std::vector<uint16_t> h = {0x3c00, 0xc000, 0x7bff, 0x0001, 0x8000, 0x7c00};
+  std::vector<uint8_t> raw;
+  for (uint16_t v : h) { raw.push_back(uint8_t(v)); raw.push_back(uint8_t(v >> 8)); }
+  OnnxModelInfo info;
+  std::string err;
+  ASSERT_TRUE(parse(model_with({raw_tensor("h.f16", 10, {6}, raw)}, {node("Cast", {"h.f16"}, "h", "to", 1)}), info, err)) << err;
+  const OnnxTensor* t = tensor_named(info, "h");
+  ASSERT_NE(t, nullptr);
+  ASSERT_EQ(t->f32.size(), 6u);
+  EXPECT_EQ(t->f32[0], 1.0f);
+  EXPECT_EQ(t->f32[1], -2.0f);
+  EXPECT_EQ(t->f32[2], 65504.0f);
+  EXPECT_EQ(t->f32[3], std::ldexp(1.0f, -24));
+  EXPECT_EQ(bits(t->f32[4]), 0x80000000u);
+  EXPECT_TRUE(std::isinf(t->f32[5]));
+}
+
+TEST(OnnxStoredWeights, MalformedOnesFail) {
+  const std::vector<uint8_t> q = {1, 2, 3, 4, 5, 6};
+  // scale of the wrong length for the axis
+  EXPECT_NE(parse_error(model_with({raw_tensor("w.int8", 3, {2, 3}, q), float_tensor("w.scale", {2}, {1, 1})},
+                                   {node("DequantizeLinear", {"w.int8", "w.scale"}, "w")})).find("scale must be"), std::string::npos);
+  // axis out of range
+  EXPECT_NE(parse_error(model_with({raw_tensor("w.int8", 3, {2, 3}, q), float_tensor("w.scale", {3}, {1, 1, 1})},
+                                   {node("DequantizeLinear", {"w.int8", "w.scale"}, "w", "axis", 5)})).find("scale must be"), std::string::npos);
+  // an output that is already an initializer
+  EXPECT_NE(parse_error(model_with({raw_tensor("w.int8", 3, {2, 3}, q), float_tensor("w.scale", {3}, {1, 1, 1}), float_tensor("w", {1}, {0})},
+                                   {node("DequantizeLinear", {"w.int8", "w.scale"}, "w")})).find("already exists"), std::string::npos);
+  // int8 raw_data of the wrong size
+  EXPECT_NE(parse_error(model_with({raw_tensor("w.int8", 3, {2, 3}, {1, 2, 3})}, {})).find("raw_data has 3 bytes, expected 6"), std::string::npos);
+  // a float16 cast to something else
+  EXPECT_NE(parse_error(model_with({raw_tensor("h.f16", 10, {1}, {0, 0x3c})}, {node("Cast", {"h.f16"}, "h", "to", 7)})).find("FLOAT16 -> FLOAT"), std::string::npos);
 }
 
 }  // namespace

@@ -81,24 +81,39 @@ export async function loadModelFiles(baseUrl, name, onProgress) {
   const total = list.reduce((t, f) => t + f.bytes, 0);
   const done = new Map();
   const progress = () => report([...done.values()].reduce((a, b) => a + b, 0), total);
-  const cache = typeof caches === 'object' ? await caches.open('tunesmith-models-v1').catch(() => null) : null;
+  const cache = typeof caches === 'object' ? await caches.open(PAGE_CACHE).catch(() => null) : null;
   const files = {};
-  for (const f of list) {
+  // The files of one model together (a lyrics model is three files): read from a cache, or downloaded side by side.
+  await Promise.all(list.map(async (f) => {
     const url = modelFileUrl(f.name, baseUrl);
     const cacheKey = `${url.href}?sha256=${encodeURIComponent(f.sha256)}`;
-    const hit = cache && f.sha256 && await cache.match(cacheKey).catch(() => null);
+    const hit = f.sha256 && (await savedCopy(url.href, f.sha256) || (cache && await cache.match(cacheKey).catch(() => null)));
     if (hit) {
       files[f.name] = new Uint8Array(await hit.arrayBuffer());
       done.set(f.name, files[f.name].length);
       progress();
-      continue;
+      return;
     }
     let saved = false; // already in the offline app's cache (web/sw.js marks what it serves from there)
     files[f.name] = await download(get, url, f.bytes, (loaded) => { done.set(f.name, loaded); progress(); },
       (res) => { saved = !!f.sha256 && res.headers.get('x-tunesmith-sha256') === f.sha256; });
     if (cache && f.sha256 && !saved) await cache.put(cacheKey, new Response(files[f.name])).catch(() => { /* quota: just don't cache */ });
-  }
+  }));
   return { manifestText, files };
+}
+
+const PAGE_CACHE = 'tunesmith-models-v1';
+/**
+ * The offline app's saved copy of a file (web/sw.js keeps every file of its build in a Cache Storage
+ * cache, marked X-Tunesmith-SHA256), read here directly rather than through the service worker's
+ * fetch handler (one copy less); only the version the manifest names. null: none.
+ */
+async function savedCopy(href, sha256) {
+  if (typeof caches !== 'object') return null;
+  try {
+    const res = await caches.match(href);
+    return res && res.headers.get('x-tunesmith-sha256') === sha256 ? res : null;
+  } catch { return null; }
 }
 
 /** GET with progress reports; resolves the body as a Uint8Array. */
@@ -207,17 +222,68 @@ export function asBytes(data) {
   return null;
 }
 
+// ------------------------------------------------------------------ browsers: activity, warm start
+// Activity: while it has requests to run, an engine says so on the BroadcastChannel
+// 'tunesmith-engine' ({type: 'busy' | 'idle', id}); the offline app's service worker (web/sw.js)
+// holds its precache downloads back meanwhile, so they do not slow the page's first answer down.
+// Nothing leaves the browser.
+function activityChannel() {
+  if (isNode || typeof BroadcastChannel !== 'function') return null;
+  try {
+    const channel = new BroadcastChannel('tunesmith-engine');
+    const id = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
+    return { say: (type) => { try { channel.postMessage({ type, id }); } catch { /* closed */ } } };
+  } catch { return null; }
+}
+
+// Warm start: the models a page's engine loaded are remembered (their names, in Cache Storage next
+// to the model cache); the next engine of that origin and model base starts reading them while its
+// wasm compiles and loads them before its first request, so a returning visitor's first answer
+// does not wait for them. createEngine({warmStart: false}) turns it off.
+const RECENT_KEY = (modelBaseUrl) => new URL(`tunesmith-recent-models?base=${encodeURIComponent(modelBaseUrl ? String(modelBaseUrl) : 'package')}`, 'https://tunesmith.invalid/').href;
+const RECENT_MAX = 4;
+async function recentModels(modelBaseUrl) {
+  if (isNode || typeof caches !== 'object') return [];
+  try {
+    const res = await (await caches.open(PAGE_CACHE)).match(RECENT_KEY(modelBaseUrl));
+    const names = res ? await res.json() : [];
+    return Array.isArray(names) ? names.filter((n) => typeof n === 'string' && MODEL_NAME.test(n)).slice(0, RECENT_MAX) : [];
+  } catch { return []; }
+}
+async function rememberModels(modelBaseUrl, names) {
+  if (isNode || typeof caches !== 'object') return;
+  try {
+    await (await caches.open(PAGE_CACHE)).put(RECENT_KEY(modelBaseUrl), new Response(JSON.stringify(names.slice(-RECENT_MAX)), { headers: { 'Content-Type': 'application/json' } }));
+  } catch { /* no storage: no warm start */ }
+}
+
 /** One Module + one Engine; requests are serialized (a wasm call is synchronous anyway). */
 export class EngineHost {
-  static async create({ variant, wasmBaseUrl, modelBaseUrl, threads = 'auto', onProgress }) {
+  static async create({ variant, wasmBaseUrl, modelBaseUrl, threads = 'auto', onProgress, warmStart = true }) {
     const host = new EngineHost();
     Object.assign(host, { variant, wasmBaseUrl, modelBaseUrl, onProgress, wantThreads: threads });
+    // Warm start: the files are read while the wasm compiles, loaded first thing in the queue.
+    const warm = warmStart ? recentModels(modelBaseUrl).then((names) => names.map((name) => ({
+      name, files: loadModelFiles(modelBaseUrl, name, null).catch(() => null),
+    }))) : Promise.resolve([]);
     await host.#start();
+    for (const { name, files } of await warm) {
+      host.#enqueue(async () => { const f = await files; if (f) await host.loadModel(name, f); }); // a failure: the request that needs it loads it again
+    }
     return host;
   }
 
   #queue = Promise.resolve();
   #broken = false;
+  #pending = 0;
+  #activity = activityChannel();
+  #loaded = [];
+  #enqueue(run) {
+    if (this.#pending++ === 0) this.#activity?.say('busy');
+    const p = this.#queue.then(run);
+    this.#queue = p.catch(() => {}).then(() => { if (--this.#pending === 0) this.#activity?.say('idle'); });
+    return p;
+  }
 
   async #start() {
     this.Module = await createModule(this.variant, this.wasmBaseUrl);
@@ -270,16 +336,25 @@ export class EngineHost {
     try { return JSON.parse(raw); } catch { return errorResponse('internal', 'engine returned invalid JSON'); }
   }
 
-  async loadModel(name) {
+  /** Loads a model's files into the engine (files: already read by loadModelFiles, or null: read them now). */
+  async loadModel(name, files = null) {
     if (!MODEL_NAME.test(name)) return errorResponse('model_not_found', `bad model name ${JSON.stringify(name)}`, { model: name });
-    let files;
-    try {
-      files = await loadModelFiles(this.modelBaseUrl, name, this.onProgress);
-    } catch (err) {
-      return errorResponse('model_not_found', `cannot load model ${name}: ${describe(err)}`, { model: name });
+    if (!files) {
+      try {
+        files = await loadModelFiles(this.modelBaseUrl, name, this.onProgress);
+      } catch (err) {
+        return errorResponse('model_not_found', `cannot load model ${name}: ${describe(err)}`, { model: name });
+      }
     }
     try {
-      if (typeof this.engine.loadResource === 'function') return JSON.parse(this.engine.loadResource(files.manifestText, files.files));
+      if (typeof this.engine.loadResource === 'function') {
+        const res = JSON.parse(this.engine.loadResource(files.manifestText, files.files));
+        if (!res?.error && !isNode && !this.#loaded.includes(name)) {
+          this.#loaded.push(name);
+          rememberModels(this.modelBaseUrl, this.#loaded);
+        }
+        return res;
+      }
       const primary = Object.values(files.files)[0] ?? new Uint8Array(0);  // engines without loadResource
       return JSON.parse(this.engine.loadModel(files.manifestText, primary));
     } catch (err) {
@@ -310,9 +385,7 @@ export class EngineHost {
         res = this.#call(text, onEvent, bytes);
       }
     };
-    const p = this.#queue.then(run);
-    this.#queue = p.catch(() => {});
-    return p;
+    return this.#enqueue(run);
   }
 
   close() {

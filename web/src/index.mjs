@@ -642,8 +642,9 @@ class Engine {
 }
 
 /**
- * createEngine({threads?: 'auto'|number, modelBaseUrl?, wasmBaseUrl?, onProgress?, worker?, variant?})
+ * createEngine({threads?: 'auto'|number, modelBaseUrl?, wasmBaseUrl?, onProgress?, worker?, variant?, warmStart?})
  * modelBaseUrl / wasmBaseUrl: URL or (Node) directory path; default: the package's models/ and dist/wasm/.
+ * warmStart (browsers, default true): load the models this origin's last engine used while starting.
  */
 export async function createEngine(options = {}) {
   const coi = globalThis.crossOriginIsolated === true;
@@ -657,6 +658,7 @@ export async function createEngine(options = {}) {
     wasmBaseUrl: await toBaseUrl(options.wasmBaseUrl),
     modelBaseUrl: await toBaseUrl(options.modelBaseUrl),
     onProgress: options.onProgress,
+    warmStart: options.warmStart ?? true,
   };
   const transport = worker ? await workerTransport(resolved) : await localTransport(resolved);
   // The page's isolation is what decides mt vs st, whatever the worker's globals say.
