@@ -199,6 +199,7 @@ export function setupListen({ library: store = null } = {}) {
     const list = [...files].filter((f) => f && typeof f.arrayBuffer === 'function');
     if (!list.length) return;
     errorEl.hidden = true;
+    wake();
     intake = intake.then(() => enqueue(list)).catch(showError);
   }
 
@@ -489,19 +490,30 @@ export function setupListen({ library: store = null } = {}) {
     await refreshSimilar();
   });
 
+  // The probe (and with it the listening model, 0.7 MB) waits until the tab is first opened or a
+  // file is dropped: a visit that only writes lyrics never downloads or loads it, and the engine's
+  // queue holds nothing before the page's first lyrics request.
+  let wanted = false, probing = false;
+  function wake() {
+    wanted = true;
+    if (!engine || probing || failed) return;
+    probing = true;
+    probe().then(async () => {
+      await ready;
+      await renderLibrary(); // out-of-date entries are known now
+      await refreshSimilar();
+    });
+  }
+
   return {
     setEngine(e, text) {
       engine = e; buildText = text;
       setStatus('ready', { build: buildText });
-      probe().then(async () => {
-        await ready;
-        await renderLibrary(); // out-of-date entries are known now
-        await refreshSimilar();
-      });
+      if (wanted) wake();
       pump();
     },
     setFailed(key) { failed = true; profileKnown = true; profileDone(); setStatus(key); },
-    onTab() {},
+    onTab(name) { if (name === 'listen') wake(); },
     ready,
     get library() { return library; },
   };

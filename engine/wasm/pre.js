@@ -28,3 +28,8 @@ var fetch = TS_IS_NODE ? undefined : globalThis.fetch;
 if (TS_IS_NODE && !Module['locateFile']) {
   Module['locateFile'] = function (path) { return require('path').join(__dirname, path); };
 }
+// The threaded build's pthread pool size (-sPTHREAD_POOL_SIZE=Module.tsPthreadPool in CMakeLists.txt):
+// web/src/core.mjs passes the number of workers its engine will use (threads - 1, often 0); without
+// it, 4 (the build's max_threads). They load beside the module (PTHREAD_POOL_DELAY_LOAD, which allows
+// 0); core.mjs waits for them before it calls the engine.
+if (!(Module['tsPthreadPool'] >= 0)) Module['tsPthreadPool'] = 4;

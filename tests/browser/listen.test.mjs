@@ -371,12 +371,15 @@ describe('listen library in IndexedDB', { skip, timeout: 300_000 }, () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Reloads the page and waits for the engine, the stored cards and one round of "similar". */
+  /**
+   * Reloads the page, opens the Listen tab (which starts its probe: the tab loads nothing before it
+   * is first opened) and waits for the engine, the stored cards and one round of "similar".
+   */
   async function reload(page) {
     await page.reload();
     await page.waitForFunction(() => !document.getElementById('generate').disabled || !document.getElementById('error').hidden);
-    await page.waitForFunction(() => document.body.dataset.listenReady === 'true' && Number(document.body.dataset.listenSimilar) >= 1, null, { timeout: 60_000 });
     await page.click('#tab-listen');
+    await page.waitForFunction(() => document.body.dataset.listenReady === 'true' && Number(document.body.dataset.listenSimilar) >= 1, null, { timeout: 60_000 });
   }
   const rows = (page) => page.$$eval('#l-library-rows tr', (trs) => trs.map((tr) => ({
     id: tr.dataset.id, cells: [...tr.cells].map((c) => c.textContent), stale: tr.classList.contains('stale'),

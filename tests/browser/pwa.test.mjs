@@ -84,7 +84,15 @@ describe('offline app (PWA) in Chromium', { skip, timeout: 400_000 }, () => {
         assert.ok(saved.urls.includes(new URL(f, server.url).href), `${f} was not saved`);
       }
       assert.equal(saved.keys.filter((k) => k.startsWith('tunesmith-build-')).length, 1);
-      assert.ok(saved.bytes > 30e6, `saved only ${saved.bytes} bytes`);
+      // At least every byte of the default models' files (as their manifests name them) and of both
+      // wasm builds: what the offline app cannot work without.
+      const needed = [...MODELS, 'phonetics', 'sentiment'].flatMap((name) => {
+        const m = JSON.parse(fs.readFileSync(path.join(root, 'models', `${name}.json`), 'utf8'));
+        return [m.file, m.originality?.file, m.lexicon?.file, m.zh?.file, m.en?.file, ...(m.files || []).map((f) => f?.name ?? f?.file)]
+          .filter((f) => typeof f === 'string').map((f) => path.join(root, 'models', f));
+      }).concat(['tunesmith-mt.wasm', 'tunesmith-st.wasm'].map((f) => path.join(root, 'dist', 'wasm', f)));
+      const neededBytes = [...new Set(needed)].reduce((t, f) => t + fs.statSync(f).size, 0);
+      assert.ok(saved.bytes >= neededBytes, `saved only ${saved.bytes} bytes of at least ${neededBytes}`);
       console.log(`# saved ${saved.urls.length} files, ${(saved.bytes / 1e6).toFixed(1)} MB, build ${saved.meta.id}`);
       const told = await page.evaluate(() => window.__sw);
       assert.ok(told.some((m) => m.type === 'progress' && m.unit === 'bytes' && m.loaded > 0 && m.loaded < m.total), 'no download progress was shown');

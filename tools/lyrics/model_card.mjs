@@ -72,6 +72,24 @@ P('## Files');
 P(`- \`${man.file}\`: ${(man.bytes / 1e6).toFixed(2)} MB, sha256 \`${man.sha256}\` (checked by the engine before loading)`);
 P(`- \`${man.name}.json\`: the manifest (architecture, vocabulary, control tokens, styles, data, metrics)`);
 P();
+const ws = man.weights_storage;
+if (ws) {
+  const f32 = ws.float32_file || {}, bpc = ws.valid_bits_per_char || {};
+  P('## Weight storage');
+  P(`The ${ws.matrices?.length ?? ''} weight matrices are stored as int8 with one float32 scale per output channel (symmetric,`);
+  P('scale = max|w| / 127): each matrix `W` is the initializers `W.int8` and `W.scale` and a `DequantizeLinear` node at the');
+  P('top of the graph, so the file is still an ordinary ONNX Runtime graph. The engine\'s ONNX reader widens them to');
+  P('float32 when it loads the file, with ONNX Runtime\'s arithmetic (`float(q) * scale`), so the kernels, their speed and');
+  P(`the determinism rules are those of a float32 model. Made by \`${ws.tool}\` from the float32 training export`);
+  P(`(${(f32.bytes / 1e6).toFixed(2)} MB, sha256 \`${f32.sha256}\`): the file is ${Math.round(100 * man.bytes / f32.bytes)}% of it.`);
+  if (bpc.float32 != null) {
+    P(`- held-out bits per character (the ${bpc.songs} validation songs, ${bpc.chars?.toLocaleString('en')} characters, as in training):`);
+    P(`  float32 ${bpc.float32}, int8 ${bpc.int8} (${bpc.int8 >= bpc.float32 ? '+' : ''}${(100 * (bpc.int8 - bpc.float32) / bpc.float32).toFixed(4)}%).`);
+  }
+  P('- the same request and seed give a different song than the float32 file did (other weights, as after any');
+  P('  retraining); natively and in both wasm builds they give the same song.');
+  P();
+}
 P('## Architecture');
 P(`Decoder-only transformer, pre-LayerNorm, ${a.n_layer} layers, ${a.n_head} heads, d_model ${a.d_model}, d_ff ${a.d_ff}, GELU (erf),`);
 P(`learned positions over a ${a.n_ctx}-token context, tied input/output embeddings, vocabulary ${a.vocab_size}.`);

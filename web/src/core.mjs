@@ -150,7 +150,7 @@ async function download(get, onnxUrl, total, report, onResponse) {
  * null: the package's own dist/wasm/).
  * Under Node the .wasm is read with fs and passed as wasmBinary (Node 20's fetch cannot load it).
  */
-export async function createModule(variant, wasmBaseUrl) {
+export async function createModule(variant, wasmBaseUrl, poolSize = null) {
   const mjsUrl = wasmFileUrl(`tunesmith-${variant}.mjs`, wasmBaseUrl).href;
   const { default: factory } = await import(/* @vite-ignore */ /* webpackIgnore: true */ mjsUrl);
   // A bundler may inline the small pthread worker script as a data: URL, whose opaque origin could
@@ -168,6 +168,8 @@ export async function createModule(variant, wasmBaseUrl) {
     print: (s) => console.error(s),
     printErr: (s) => console.error(s),
   };
+  // The threaded build's pthread pool (engine/wasm/pre.js): only the workers the engine will use.
+  if (poolSize != null) args.tsPthreadPool = Math.max(0, Math.floor(poolSize));
   if (isNode) {
     const [{ readFile }, { fileURLToPath }, { createRequire }] = await Promise.all(
       [import('node:fs/promises'), import('node:url'), import('node:module')]);
@@ -180,6 +182,12 @@ export async function createModule(variant, wasmBaseUrl) {
   const events = ['uncaughtException', 'unhandledRejection'];
   const before = isNode ? events.map((ev) => new Set(process.listeners(ev))) : null;
   const Module = await factory(args);
+  // The pool loads beside the module (PTHREAD_POOL_DELAY_LOAD, so that a pool of 0 workers is
+  // possible): wait for its workers here, as the runtime did before, since a thread started on a
+  // worker that has not loaded yet would wait for this thread, which then blocks in the engine.
+  for (let waited = 0; Module.PThread?.unusedWorkers?.some((w) => !w.loaded) && waited < 60_000; waited += 5) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
   if (isNode) {
     events.forEach((ev, i) => process.listeners(ev).filter((fn) => !before[i].has(fn)).forEach((fn) => process.off(ev, fn)));
   }
@@ -194,6 +202,8 @@ export async function createModule(variant, wasmBaseUrl) {
   }
   return Module;
 }
+
+const MT_MAX_THREADS = 4; // engine/wasm/bindings.cpp's max_threads for the threaded build
 
 /** Threads to ask for: 'auto' = min(max_threads, cores/2), as ONNX Runtime Web does; 1 for st. */
 export function resolveThreads(threads, build, cores) {
@@ -286,10 +296,15 @@ export class EngineHost {
   }
 
   async #start() {
-    this.Module = await createModule(this.variant, this.wasmBaseUrl);
+    // The threads are known before the module starts (the threaded build's max_threads is 4), so
+    // its pthread pool holds just threads - 1 workers: none on 2 cores ('auto' = cores / 2), where
+    // the 4 it used to start cost the page's start more than they ever gave back.
+    const cores = await coreCount();
+    const pool = resolveThreads(this.wantThreads, { threads: this.variant === 'mt', max_threads: MT_MAX_THREADS }, cores) - 1;
+    this.Module = await createModule(this.variant, this.wasmBaseUrl, pool);
     const build = this.build = JSON.parse(this.Module.buildInfo());
     this.engine = new this.Module.Engine();
-    this.threads = resolveThreads(this.wantThreads, build, await coreCount());
+    this.threads = Math.min(resolveThreads(this.wantThreads, build, cores), pool + 1);
     if (build.threads) this.engine.setThreads(this.threads);
     this.info = {
       version: build.version, variant: this.variant, simd: !!build.simd, threads: this.threads,

@@ -22,6 +22,12 @@ export interface EngineOptions {
   worker?: boolean;
   /** Force a build. Default: 'mt' in Node and in cross-origin isolated pages, else 'st'. */
   variant?: 'mt' | 'st';
+  /**
+   * Browsers: remember (in Cache Storage) which models this origin's engine loaded, and have the
+   * next engine read and load them while its wasm starts, before its first request. Default true;
+   * false loads every model only when a request first needs it. No effect in Node.
+   */
+  warmStart?: boolean;
 }
 
 export interface BuildInfo {
