@@ -834,6 +834,8 @@ function describe(id, res) {
     const st = res.style;
     const sec = panel(id, 'l-style', tx('lStyle'));
     sec.append(mainLine(STYLE_ZH, st.label, st.confidence, tx('lStyle')));
+    const ho = st.evidence?.held_out;
+    if (Number.isFinite(ho?.accuracy)) sec.append(el('p', 'l-note l-held-out', tx('heldOutStyle', { acc: pct(ho.accuracy) })));
     if (st.probabilities?.length) sec.append(probBars(st.probabilities, STYLE_ZH, { count: 5, label: tx('likeliestStyles'), colour: true }));
     parts.push(sec);
   }
@@ -844,6 +846,8 @@ function describe(id, res) {
       const line = mainLine(FAMILY_ZH, ins.lead?.label ?? null, ins.lead?.confidence, tx('lead'), `${tx('lead')} `);
       line.classList.add('l-lead');
       sec.append(line);
+      const ho = ins.evidence?.held_out;
+      if (Number.isFinite(ho?.lead_accuracy)) sec.append(el('p', 'l-note l-held-out', tx('heldOutLead', { acc: pct(ho.lead_accuracy) })));
     }
     if (Array.isArray(ins.families)) {
       const present = ins.families.filter((f) => f?.present).sort((a, b) => (Number(b.p) || 0) - (Number(a.p) || 0));

@@ -935,6 +935,18 @@ json AudioSession::finish(const EventFn& on_event) {
                                                    "the lead (melody) instrument's General MIDI family or none (softmax), "
                                                    "and each family heard (independent sigmoids, present at p >= 0.5), averaged over the patches"},
                                         {"notes", inotes}}}};
+    // how often each answer was right on the held-out renders (the model card's evaluation), so a
+    // reader can weigh it: the lead family is a hint (models/listen.md)
+    const json& mt = cls->manifest();
+    if (mt.contains("metrics") && mt["metrics"].is_object() && mt["metrics"].contains("eval_listen_test") &&
+        mt["metrics"]["eval_listen_test"].is_object() && mt["metrics"]["eval_listen_test"].contains("overall")) {
+      const json& ov = mt["metrics"]["eval_listen_test"]["overall"];
+      const std::string what = "accuracy on the model's held-out test renders (a soundfont, keys, tempi and chord charts never used in training; models/listen.md)";
+      if (ov.contains("style") && ov["style"].is_number())
+        out["style"]["evidence"]["held_out"] = {{"accuracy", ov["style"]}, {"clips", ov.value("clips", 0)}, {"what", what}};
+      if (ov.contains("lead") && ov["lead"].is_number())
+        out["instruments"]["evidence"]["held_out"] = {{"lead_accuracy", ov["lead"]}, {"clips", ov.value("clips", 0)}, {"what", what}};
+    }
   }
 
   // ---- mood

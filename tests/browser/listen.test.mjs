@@ -101,6 +101,8 @@ async function checkDescribed(page, card, res) {
       });
     } else {
       if (r.lead) assert.ok((await text(`${panel} .l-lead .l-value`)).includes(r.lead.label == null ? 'none' : human(r.lead.label)), 'lead');
+      // the lead is a hint: its held-out accuracy (from the model's manifest) is said beside it
+      if (r.evidence?.held_out) assert.match(await text(`${panel} .l-held-out`), new RegExp(`A hint: .* about ${Math.round(r.evidence.held_out.lead_accuracy * 100)}%`));
       if (Array.isArray(r.families)) {
         assert.equal(await count(`${panel} .l-family:not(.none)`), r.families.filter((x) => x.present).length);
         assert.equal(await count('.l-ev-instruments .l-families-table tbody tr'), r.families.length);

@@ -197,6 +197,10 @@ TEST(Listen, StyleInstrumentsAndMood) {
   const json& in = r["instruments"];
   EXPECT_EQ(in["lead"]["probabilities"].size(), 10u);
   EXPECT_EQ(in["families"].size(), 17u);
+  // each answer carries its held-out accuracy from the model card's evaluation (the lead is a hint)
+  const json man = json::parse(tstest::read_file(tstest::models_dir() + "/listen.json"));
+  EXPECT_EQ(in["evidence"]["held_out"]["lead_accuracy"], man["metrics"]["eval_listen_test"]["overall"]["lead"]);
+  EXPECT_EQ(r["style"]["evidence"]["held_out"]["accuracy"], man["metrics"]["eval_listen_test"]["overall"]["style"]);
   const json& m = r["mood"];
   EXPECT_GE(m["valence"].get<double>(), -1.0);
   EXPECT_LE(m["valence"].get<double>(), 1.0);

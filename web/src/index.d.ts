@@ -616,6 +616,8 @@ export interface AudioStyle {
     segments: Array<{ start: number; end: number; label: string; p: number }>;
     strongest_segments: Array<{ start: number; end: number; p: number }>;
     notes: string[];
+    /** How often the style was right on the model's held-out test renders (its model card). */
+    held_out?: { accuracy: number; clips: number; what: string };
   };
 }
 
@@ -624,7 +626,11 @@ export interface AudioInstruments {
   lead: { label: string; confidence: number; probabilities: LabelP[] };
   /** Every family (and drums), most probable first; present: p >= 0.5. */
   families: Array<LabelP & { present: boolean }>;
-  evidence: { method: string; notes: string[] };
+  evidence: {
+    method: string; notes: string[];
+    /** How often the lead family was right on the model's held-out test renders: read the lead as a hint. */
+    held_out?: { lead_accuracy: number; clips: number; what: string };
+  };
 }
 
 export type AudioMoodLabel = 'happy' | 'calm' | 'sad' | 'tense';
