@@ -709,9 +709,8 @@ json AudioSession::finish(const EventFn& on_event) {
   // ---- the tempo octave again, now that the style is known: among the onset tempo, its half and
   // its double, the most likely under the style's tempo range in the training clips (sd at least
   // 0.15 octave) times the tempo head's estimate (sd 0.3 octave). Chosen on the train split.
-  double mu0 = 0, sd0 = 0;
   if (cm.patches > 0 && tr.bpm > 0 && tempo.contains("evidence") && tempo["evidence"].contains("octave") && cls->has_tempo_octave() &&
-      cls->tempo_prior(0, mu0, sd0)) {
+      cls->has_tempo_prior()) {
     // the fitted chooser (tools/audio/fit_tempo_octave.py): the onset tempo and its relatives, each
     // scored by its onset periodicity, the recognised styles' tempo ranges, the tempo head and the
     // rhythm check on its own beats; the highest score wins
@@ -771,6 +770,7 @@ json AudioSession::finish(const EventFn& on_event) {
     }
     oct["switched"] = std::fabs(tr.bpm - onset_bpm) > 1e-9;
   } else if (cm.patches > 0 && tr.bpm > 0 && tempo.contains("evidence") && tempo["evidence"].contains("octave")) {
+    // a listening model without the fitted chooser (1.1.0 and older manifests): its rule
     double mu = 0, sd = 0;
     if (cls->tempo_prior(argmax(cm.style), mu, sd)) {
       const double l2 = dsp::det_log(2.0);

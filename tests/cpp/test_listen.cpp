@@ -313,4 +313,15 @@ TEST(Listen, TamperedModelIsRefused) {
   refused([](json& o) { o["check"]["prefix"] = "nothere."; }, "nothere.");
   refused([](json& o) { o["check"]["hidden"] = 7; }, "shape");
   refused([](json& o) { o.erase("check"); }, "w_check needs");
+  // a manifest without the chooser (as 1.1.0 shipped) still analyses, with the older octave rule
+  json old = json::parse(man);
+  old.erase("tempo_octave");
+  Engine o;
+  ASSERT_EQ(o.load_resource(old.dump(), {{"listen.onnx", onnx}})["ok"], true);
+  const std::vector<std::vector<int>> cmaj = {{60, 64, 67}, {65, 69, 72}, {67, 71, 74}, {60, 64, 67}};
+  const json r = analyze(o, {{"task", "analyze_audio"}, {"pictures", false}}, wav16(song(44100, 8, 120, cmaj), 44100, 2));
+  ASSERT_FALSE(r.contains("error")) << r.dump();
+  EXPECT_TRUE(r["tempo"]["evidence"]["octave"].contains("style_prior")) << r["tempo"]["evidence"].dump();
+  EXPECT_FALSE(r["tempo"]["evidence"]["octave"].contains("candidates"));
+  EXPECT_TRUE(std::fabs(r["tempo"]["bpm"].get<double>() - 120) < 2.5 || std::fabs(r["tempo"]["bpm"].get<double>() - 60) < 1.25);
 }

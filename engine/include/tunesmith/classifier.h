@@ -67,6 +67,7 @@ class AudioClassifier {
   // Per style: the mean and spread of log2(BPM) in the training clips (manifest tempo_prior), or
   // false when the manifest has none. Used to choose the tempo octave together with the tempo head.
   bool tempo_prior(size_t style, double& mu, double& sd) const;
+  bool has_tempo_prior() const { return !prior_mu_.empty(); }
 
   // The tempo-octave chooser (manifest tempo_octave, tools/audio/fit_tempo_octave.py): weights of a
   // conditional logit over the onset tempo and its relatives (dsp::kTempoRatios), and optionally the
