@@ -121,24 +121,34 @@ function writeFiles(dir, wav) {
   return files;
 }
 
+/**
+ * The suites' fixture: a served copy of the repo, the test WAV written under two names, and what the
+ * engine answers in Node for the same bytes (the page must show this). `close()` removes the files.
+ */
+async function fixture() {
+  const root = serveRoot();
+  const wav = wavFile(chordSong({ rate: RATE, seconds: SECONDS, bpm: BPM, chordSeconds: 1.5 }), RATE);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-listen-'));
+  const files = writeFiles(dir, wav);
+  const engine = await createEngine(engineOptions());
+  let expected;
+  try { expected = await engine.analyzeAudio(wav, { name: WAV_NAME }); } finally { await engine.close(); }
+  const close = () => {
+    if (root !== ROOT) fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { root, wav, expected, dir, files, close };
+}
+
 // ------------------------------------------------------------------------------ the test
 
 describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
-  let root, wav, expected, dir, files;
+  let root, wav, expected, dir, files, close;
   before(async () => {
-    root = serveRoot();
-    wav = wavFile(chordSong({ rate: RATE, seconds: SECONDS, bpm: BPM, chordSeconds: 1.5 }), RATE);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-listen-'));
-    files = writeFiles(dir, wav);
-    // What the engine answers in Node for the same bytes: the page must show this.
-    const engine = await createEngine(engineOptions());
-    try { expected = await engine.analyzeAudio(wav, { name: WAV_NAME }); } finally { await engine.close(); }
+    ({ root, wav, expected, dir, files, close } = await fixture());
     assert.equal(expected.key.name, 'C major');
   });
-  after(() => {
-    if (root !== ROOT) fs.rmSync(root, { recursive: true, force: true });
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => close?.());
 
   test('two files -> key, tempo, loudness, pictures, segments, evidence, library; nothing leaves the page', async () => {
     const server = await serve(root);
@@ -359,19 +369,9 @@ describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
 // ------------------------------------------------------------------------------ the library
 
 describe('listen library in IndexedDB', { skip, timeout: 300_000 }, () => {
-  let root, wav, expected, dir, files;
-  before(async () => {
-    root = serveRoot();
-    wav = wavFile(chordSong({ rate: RATE, seconds: SECONDS, bpm: BPM, chordSeconds: 1.5 }), RATE);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunesmith-listen-'));
-    files = writeFiles(dir, wav);
-    const engine = await createEngine(engineOptions());
-    try { expected = await engine.analyzeAudio(wav, { name: WAV_NAME }); } finally { await engine.close(); }
-  });
-  after(() => {
-    if (root !== ROOT) fs.rmSync(root, { recursive: true, force: true });
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  let root, wav, expected, dir, files, close;
+  before(async () => { ({ root, wav, expected, dir, files, close } = await fixture()); });
+  after(() => close?.());
 
   /**
    * Reloads the page, opens the Listen tab (which starts its probe: the tab loads nothing before it
