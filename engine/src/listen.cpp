@@ -214,7 +214,6 @@ std::vector<float> rhythm_features(const std::vector<float>& flux, double frame_
   const int64_t T = (int64_t)(flux.size() / K);
   if (beats.size() < 4 || T < 2) return {};
   const size_t nb = beats.size() - 1;
-  std::vector<double> P(nb * S * K);  // [beat][sub][band]
   auto at = [&](double sec, int k) {  // np.interp over frame times i / frame_rate
     const double x = sec * frame_rate;
     if (x <= 0) return (double)flux[k];
@@ -223,36 +222,38 @@ std::vector<float> rhythm_features(const std::vector<float>& flux, double frame_
     const double f = x - (double)i;
     return flux[(size_t)i * K + k] * (1.0 - f) + flux[(size_t)(i + 1) * K + k] * f;
   };
-  for (size_t i = 0; i < nb; ++i)
-    for (int s = 0; s < S; ++s) {
-      const double pos = beats[i] + (beats[i + 1] - beats[i]) * s / S;
-      for (int k = 0; k < K; ++k) P[(i * S + s) * K + k] = at(pos, k);
-    }
-  for (int k = 0; k < K; ++k) {
+  // The patterns P[beat][sub][band] are recomputed where they are needed rather than stored: at a
+  // fast candidate tempo of a 2-hour file they would take 17 MB (the tempo chooser asks for up to
+  // seven candidates). The sums run in the same order as over a stored array, so the numbers are
+  // the same to the bit.
+  const auto raw = [&](size_t i, int s, int k) { return at(beats[i] + (beats[i + 1] - beats[i]) * s / S, k); };
+  double scale[K];
+  for (int k = 0; k < K; ++k) {  // each band's mean over all samples
     double m = 0;
-    for (size_t j = 0; j < nb * S; ++j) m += P[j * K + k];
-    m /= (double)(nb * S);
-    for (size_t j = 0; j < nb * S; ++j) P[j * K + k] /= (m + 1e-6);
+    for (size_t i = 0; i < nb; ++i)
+      for (int s = 0; s < S; ++s) m += raw(i, s, k);
+    scale[k] = m / (double)(nb * S) + 1e-6;
   }
+  const auto P = [&](size_t i, int s, int k) { return raw(i, s, k) / scale[k]; };  // scaled by the band's mean
   std::vector<float> out;
   for (int s = 0; s < S; ++s)  // f1: mean one-beat pattern, [sub][band]
     for (int k = 0; k < K; ++k) {
       double m = 0;
-      for (size_t i = 0; i < nb; ++i) m += P[(i * S + s) * K + k];
+      for (size_t i = 0; i < nb; ++i) m += P(i, s, k);
       out.push_back((float)(m / nb));
     }
   const size_t n2 = nb / 2;
   for (int s = 0; s < 2 * S; ++s)  // f2: mean two-beat pattern
     for (int k = 0; k < K; ++k) {
       double m = 0;
-      for (size_t i = 0; i < n2; ++i) m += P[((2 * i) * S + s) * K + k];
+      for (size_t i = 0; i < n2; ++i) m += P(2 * i + s / S, s % S, k);
       out.push_back(n2 ? (float)(m / n2) : 0.0f);
     }
   std::vector<double> e(nb * K);  // per-beat energy
   for (size_t i = 0; i < nb; ++i)
     for (int k = 0; k < K; ++k) {
       double m = 0;
-      for (int s = 0; s < S; ++s) m += P[(i * S + s) * K + k];
+      for (int s = 0; s < S; ++s) m += P(i, s, k);
       e[i * K + k] = m / S;
     }
   for (int k = 0; k < K; ++k) {  // autocorrelation of the per-beat energy, lags 1..8
@@ -274,9 +275,9 @@ std::vector<float> rhythm_features(const std::vector<float>& flux, double frame_
     for (int k = 0; k < K; ++k) {
       if (!n3) { out.push_back(0.0f); continue; }
       double m = 0, v = 0;
-      for (size_t i = 0; i < n3; ++i) m += P[((3 * i) * S + s) * K + k];
+      for (size_t i = 0; i < n3; ++i) m += P(3 * i + s / S, s % S, k);
       m /= n3;
-      for (size_t i = 0; i < n3; ++i) { const double d = P[((3 * i) * S + s) * K + k] - m; v += d * d; }
+      for (size_t i = 0; i < n3; ++i) { const double d = P(3 * i + s / S, s % S, k) - m; v += d * d; }
       out.push_back((float)std::sqrt(v / n3));
     }
   std::vector<double> ibi;
