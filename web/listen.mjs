@@ -845,9 +845,18 @@ function describe(id, res) {
     if (ins.lead !== undefined) { // null: no lead instrument
       const line = mainLine(FAMILY_ZH, ins.lead?.label ?? null, ins.lead?.confidence, tx('lead'), `${tx('lead')} `);
       line.classList.add('l-lead');
+      // an unsure lead (under 50%: right less than half the time on unheard sounds) names its runner-up too
+      const second = ins.lead?.probabilities?.[1]?.label;
+      const two = Number(ins.lead?.confidence) < 0.5 && second != null;
+      if (two) line.querySelector('.l-value').after(el('span', 'l-runner-up', second === 'none' ? tx('leadOrNone') : tx('leadOr', { x: labelText(FAMILY_ZH, second) })));
       sec.append(line);
-      const ho = ins.evidence?.held_out;
-      if (Number.isFinite(ho?.lead_accuracy)) sec.append(el('p', 'l-note l-held-out', tx('heldOutLead', { acc: pct(ho.lead_accuracy) })));
+      const ho = ins.evidence?.held_out, bin = ho?.lead_at_this_confidence;
+      if (Number.isFinite(bin?.accuracy)) {
+        const top2 = two && Number.isFinite(ho?.lead_top2_accuracy) ? tx('heldOutLeadTop2', { top2: pct(ho.lead_top2_accuracy) }) : '';
+        sec.append(el('p', 'l-note l-held-out', tx('heldOutLeadSure', { from: pct(bin.from), to: pct(bin.to), acc: pct(bin.accuracy), n: bin.clips }) + top2));
+      } else if (Number.isFinite(ho?.lead_accuracy)) {
+        sec.append(el('p', 'l-note l-held-out', tx('heldOutLead', { acc: pct(ho.lead_accuracy) })));
+      }
     }
     if (Array.isArray(ins.families)) {
       const present = ins.families.filter((f) => f?.present).sort((a, b) => (Number(b.p) || 0) - (Number(a.p) || 0));

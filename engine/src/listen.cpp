@@ -945,8 +945,29 @@ json AudioSession::finish(const EventFn& on_event) {
       const std::string what = "accuracy on the model's held-out test renders (a soundfont, keys, tempi and chord charts never used in training; models/listen.md)";
       if (ov.contains("style") && ov["style"].is_number())
         out["style"]["evidence"]["held_out"] = {{"accuracy", ov["style"]}, {"clips", ov.value("clips", 0)}, {"what", what}};
-      if (ov.contains("lead") && ov["lead"].is_number())
-        out["instruments"]["evidence"]["held_out"] = {{"lead_accuracy", ov["lead"]}, {"clips", ov.value("clips", 0)}, {"what", what}};
+      if (ov.contains("lead") && ov["lead"].is_number()) {
+        json ho = {{"lead_accuracy", ov["lead"]}, {"clips", ov.value("clips", 0)}, {"what", what}};
+        // how sure answers fared (tools/audio/eval_listen.mjs lead_reliability): within the two
+        // likeliest families, and the accuracy of the answers about as sure as this one
+        const json& et = mt["metrics"]["eval_listen_test"];
+        if (et.contains("lead_reliability") && et["lead_reliability"].is_object()) {
+          const json& lr = et["lead_reliability"];
+          if (lr.contains("top2") && lr["top2"].is_number()) ho["lead_top2_accuracy"] = lr["top2"];
+          const double c = cm.lead[ld];
+          if (lr.contains("by_confidence") && lr["by_confidence"].is_array())
+            for (const json& b : lr["by_confidence"]) {
+              if (!b.is_object() || !b.contains("from") || !b.contains("to") || !b["from"].is_number() || !b["to"].is_number() ||
+                  !b.contains("accuracy") || !b["accuracy"].is_number() || !b.contains("clips") || !b["clips"].is_number_integer())
+                continue;
+              const double from = b["from"].get<double>(), to = b["to"].get<double>();
+              if (c >= from && (c < to || (to >= 1 && c <= to))) {
+                ho["lead_at_this_confidence"] = {{"from", b["from"]}, {"to", b["to"]}, {"clips", b["clips"]}, {"accuracy", b["accuracy"]}};
+                break;
+              }
+            }
+        }
+        out["instruments"]["evidence"]["held_out"] = ho;
+      }
     }
   }
 

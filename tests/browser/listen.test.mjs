@@ -102,7 +102,21 @@ async function checkDescribed(page, card, res) {
     } else {
       if (r.lead) assert.ok((await text(`${panel} .l-lead .l-value`)).includes(r.lead.label == null ? 'none' : human(r.lead.label)), 'lead');
       // the lead is a hint: its held-out accuracy (from the model's manifest) is said beside it
-      if (r.evidence?.held_out) assert.match(await text(`${panel} .l-held-out`), new RegExp(`A hint: .* about ${Math.round(r.evidence.held_out.lead_accuracy * 100)}%`));
+      // (from the model's manifest): the answers about as sure as this one, and within the two likeliest
+      const ho = r.evidence?.held_out, pc = (x) => `${Math.round(x * 100)}%`;
+      if (ho?.lead_at_this_confidence) {
+        const b = ho.lead_at_this_confidence;
+        assert.ok(r.lead.confidence >= b.from - 1e-3 && r.lead.confidence <= b.to + 1e-3, JSON.stringify(b));
+        const shown = await text(`${panel} .l-held-out`);
+        assert.match(shown, new RegExp(`A hint: .*\\(${pc(b.from)}–${pc(b.to)}\\) were right ${pc(b.accuracy)} of the time \\(${b.clips} test clips\\)`));
+        // with two families named, how often the right one was among them
+        assert.equal(shown.includes(`one of the two named ${pc(ho.lead_top2_accuracy)}`), r.lead.confidence < 0.5);
+      } else if (ho) {
+        assert.match(await text(`${panel} .l-held-out`), new RegExp(`A hint: .* about ${pc(ho.lead_accuracy)}`));
+      }
+      // an unsure lead names its runner-up too
+      assert.equal(await count(`${panel} .l-lead .l-runner-up`), r.lead?.confidence < 0.5 && r.lead.probabilities?.[1] ? 1 : 0);
+      if (r.lead?.confidence < 0.5) assert.ok((await text(`${panel} .l-runner-up`)).includes(`or ${human(r.lead.probabilities[1].label)}`));
       if (Array.isArray(r.families)) {
         assert.equal(await count(`${panel} .l-family:not(.none)`), r.families.filter((x) => x.present).length);
         assert.equal(await count('.l-ev-instruments .l-families-table tbody tr'), r.families.length);
@@ -138,6 +152,31 @@ async function fixture() {
     fs.rmSync(dir, { recursive: true, force: true });
   };
   return { root, wav, expected, dir, files, close };
+}
+
+// An unsure lead (under 50%) on the page: the same answer with its confidence lowered and the
+// held-out figures of that confidence bin (from the shipped manifest), drawn by renderResult.
+async function checkUnsureLead(page, expected) {
+  const rel = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'listen.json'), 'utf8')).metrics.eval_listen_test.lead_reliability;
+  const pc = (x) => `${Math.round(x * 100)}%`;
+  // the answer's own runner-up, then a family as runner-up (the fixture's may be "none")
+  for (const forced of [null, 'reed']) {
+    const res = structuredClone(expected);
+    const lead = res.instruments.lead;
+    lead.confidence = 0.31;
+    if (forced) lead.probabilities = [lead.probabilities[0], { label: forced, p: 0.3 }, ...lead.probabilities.slice(1).filter((q) => q.label !== forced)];
+    res.instruments.evidence.held_out.lead_at_this_confidence = rel.by_confidence[0];
+    const got = await page.evaluate(async (r) => {
+      const m = await import(new URL('listen.mjs', document.baseURI).href);
+      const box = document.createElement('div');
+      box.append(...m.renderResult('unsure-lead', r));
+      return { runner: box.querySelector('.l-lead .l-runner-up')?.textContent ?? null, hint: box.querySelector('.l-instruments .l-held-out')?.textContent ?? null };
+    }, res);
+    const second = lead.probabilities[1].label;
+    assert.equal(got.runner, second === 'none' ? 'or no lead at all' : `or ${human(second)}`);
+    assert.ok(got.hint.includes(`(0%–50%) were right ${pc(rel.by_confidence[0].accuracy)} of the time (${rel.by_confidence[0].clips} test clips)`), got.hint);
+    assert.ok(got.hint.includes(`one of the two named ${pc(rel.top2)} of the time`), got.hint);
+  }
 }
 
 // ------------------------------------------------------------------------------ the test
@@ -293,7 +332,10 @@ describe('listen tab in Chromium', { skip, timeout: 300_000 }, () => {
         assert.ok(shown.startsWith(`${chosen[0][0]} BPM`), `${shown} vs ${chosen[0][0]}`);
         // Style, mood, instruments: what the engine gives (panels, evidence, segment colours), or its
         // reasons where it lists them as unavailable (today: all three); no invented values.
-        if (wavPath) await checkDescribed(page, card, expected);
+        if (wavPath) {
+          await checkDescribed(page, card, expected);
+          await checkUnsureLead(page, expected);
+        }
         else {
           const unEl = await page.$(`${card} .l-unavailable`);
           const un = unEl ? await unEl.textContent() : '';

@@ -201,6 +201,17 @@ TEST(Listen, StyleInstrumentsAndMood) {
   const json man = json::parse(tstest::read_file(tstest::models_dir() + "/listen.json"));
   EXPECT_EQ(in["evidence"]["held_out"]["lead_accuracy"], man["metrics"]["eval_listen_test"]["overall"]["lead"]);
   EXPECT_EQ(r["style"]["evidence"]["held_out"]["accuracy"], man["metrics"]["eval_listen_test"]["overall"]["style"]);
+  // and how sure answers fared: within the two likeliest, and the confidence bin this answer is in
+  const json& rel = man["metrics"]["eval_listen_test"]["lead_reliability"];
+  EXPECT_EQ(in["evidence"]["held_out"]["lead_top2_accuracy"], rel["top2"]);
+  const double conf = in["lead"]["confidence"].get<double>();
+  const json& bin = in["evidence"]["held_out"]["lead_at_this_confidence"];
+  ASSERT_TRUE(bin.is_object()) << in["evidence"].dump();
+  EXPECT_LE(bin["from"].get<double>(), conf + 1e-3);  // the confidence shown is rounded to 3 places
+  EXPECT_GE(bin["to"].get<double>(), conf - 1e-3);
+  bool listed = false;
+  for (const json& b : rel["by_confidence"]) listed |= b == bin;
+  EXPECT_TRUE(listed) << bin.dump();
   const json& m = r["mood"];
   EXPECT_GE(m["valence"].get<double>(), -1.0);
   EXPECT_LE(m["valence"].get<double>(), 1.0);
@@ -324,4 +335,15 @@ TEST(Listen, TamperedModelIsRefused) {
   EXPECT_TRUE(r["tempo"]["evidence"]["octave"].contains("style_prior")) << r["tempo"]["evidence"].dump();
   EXPECT_FALSE(r["tempo"]["evidence"]["octave"].contains("candidates"));
   EXPECT_TRUE(std::fabs(r["tempo"]["bpm"].get<double>() - 120) < 2.5 || std::fabs(r["tempo"]["bpm"].get<double>() - 60) < 1.25);
+  // the held-out figures are evidence, not weights: malformed ones are left out of the answer
+  json odd = json::parse(man);
+  odd["metrics"]["eval_listen_test"]["lead_reliability"] = {{"top2", "most"}, {"by_confidence", {{{"from", 0}, {"to", "one"}}, 7}}};
+  Engine q;
+  ASSERT_EQ(q.load_resource(odd.dump(), {{"listen.onnx", onnx}})["ok"], true);
+  const json r2 = analyze(q, {{"task", "analyze_audio"}, {"pictures", false}}, wav16(song(44100, 8, 120, cmaj), 44100, 2));
+  ASSERT_FALSE(r2.contains("error")) << r2.dump();
+  const json& ho = r2["instruments"]["evidence"]["held_out"];
+  EXPECT_TRUE(ho.contains("lead_accuracy"));
+  EXPECT_FALSE(ho.contains("lead_top2_accuracy"));
+  EXPECT_FALSE(ho.contains("lead_at_this_confidence"));
 }

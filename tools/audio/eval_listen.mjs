@@ -6,6 +6,7 @@
 // confusion matrices. --md prints markdown tables for the model card.
 //
 // usage: node tools/audio/eval_listen.mjs [--data build/audio] [--split test] [--limit N] [--json out.json]
+//        [--write-manifest models/listen.json]  (a whole test run's figures into the manifest's metrics)
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -16,6 +17,8 @@ const arg = (k, d) => (process.argv.includes(k) ? process.argv[process.argv.inde
 const data = path.resolve(arg('--data', path.join(repo, 'build/audio')));
 const split = arg('--split', 'test');
 const limit = +arg('--limit', 1e9);
+// confidence bins for the lead family's reliability (the top probability: [from, to), the last closed)
+const LEAD_BINS = [[0, 0.5], [0.5, 0.8], [0.8, 1]];
 const cli = path.join(repo, 'build/native/tunesmith');
 
 const PC = { C: 0, 'C#': 1, Db: 1, D: 2, 'D#': 3, Eb: 3, E: 4, F: 5, 'F#': 6, Gb: 6, G: 7, 'G#': 8, Ab: 8, A: 9, 'A#': 10, Bb: 10, B: 11 };
@@ -46,6 +49,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
                 tempo: rec.tempo, bpm: out.tempo?.bpm ?? null, acc1: out.tempo?.bpm ? acc1(out.tempo.bpm, rec.tempo) : false,
                 acc2: out.tempo?.bpm ? acc2(out.tempo.bpm, rec.tempo) : false, lufs: out.loudness?.integrated_lufs,
                 style_est: out.style?.label ?? null, lead: rec.featured_family || 'none', lead_est: out.instruments?.lead?.label ?? null,
+                lead_p: out.instruments?.lead?.confidence ?? null, lead_runner_up: out.instruments?.lead?.probabilities?.[1]?.label ?? null,
                 families: rec.families, families_est: (out.instruments?.families || []).filter((f) => f.present).map((f) => f.label),
                 families_p: Object.fromEntries((out.instruments?.families || []).map((f) => [f.label, f.p])),
                 octave_switched: out.tempo?.evidence?.octave?.switched ?? null, onset_bpm: out.tempo?.evidence?.octave?.onset_bpm ?? null,
@@ -79,11 +83,21 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     for (const r of rows) { const i = labels.indexOf(r[truthKey]), j = labels.indexOf(r[estKey]); if (i >= 0 && j >= 0) m[i][j]++; }
     return { labels, rows_true_cols_predicted: m };
   };
+  // how far the lead answer can be trusted: right within its two likeliest families, and right by
+  // how sure it was (LEAD_BINS), so a reader (and the engine's evidence) can weigh one answer
+  const leadRows = rows.filter((r) => r.lead_est !== null);
+  const leadReliability = {
+    top2: +mean(leadRows.map((r) => +(r.lead_est === r.lead || r.lead_runner_up === r.lead))).toFixed(3),
+    by_confidence: LEAD_BINS.map(([from, to]) => {
+      const rs = leadRows.filter((r) => r.lead_p >= from && (r.lead_p < to || to === 1));
+      return { from, to, clips: rs.length, accuracy: rs.length ? +mean(rs.map((r) => +(r.lead_est === r.lead))).toFixed(3) : null };
+    }),
+  };
   const byStyle = {};
   for (const r of rows) (byStyle[r.style] ||= []).push(r);
   const result = { split, data, overall: summary(rows), by_style: Object.fromEntries(Object.entries(byStyle).map(([k, v]) => [k, summary(v)])),
                    families: famStats, families_exact_set: +mean(rows.map((r) => +([...r.families].sort().join() === [...r.families_est].sort().join()))).toFixed(3),
-                   style_confusion: confusion('style', 'style_est'), lead_confusion: confusion('lead', 'lead_est'),
+                   style_confusion: confusion('style', 'style_est'), lead_confusion: confusion('lead', 'lead_est'), lead_reliability: leadReliability,
                    times_real_time_native_cli: +(audioSeconds / wall).toFixed(1), rows };
   console.log(`analyze_audio on ${rows.length} ${split} clips (${audioSeconds.toFixed(0)} s of audio, ${result.times_real_time_native_cli}x real time with the CLI's process start)`);
   console.log('| style | clips | key MIREX | key exact | tempo Acc1 | tempo Acc2 | Acc1 before the octave choice | style | lead family |\n|---|---|---|---|---|---|---|---|---|');
@@ -96,8 +110,23 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   printConfusion('Style confusion', result.style_confusion);
   printConfusion('Lead instrument family confusion', result.lead_confusion);
+  console.log(`\nLead family within its two likeliest: ${leadReliability.top2}. By how sure the answer was:\n\n| lead confidence | clips | accuracy |\n|---|---|---|`);
+  for (const b of leadReliability.by_confidence) console.log(`| ${b.from}-${b.to} | ${b.clips} | ${b.accuracy ?? '-'} |`);
   console.log(`\nFamilies heard (exact set ${result.families_exact_set}):\n\n| family | clips with it | precision | recall | F1 | accuracy |\n|---|---|---|---|---|---|`);
   for (const f of famStats) console.log(`| ${f.family} | ${f.clips_with} | ${f.precision ?? '-'} | ${f.recall ?? '-'} | ${f.f1} | ${f.accuracy} |`);
   const json = arg('--json', null);
   if (json) fs.writeFileSync(json, JSON.stringify(result, null, 1));
+  // --write-manifest models/listen.json: the test split's figures become the manifest's
+  // metrics.eval_listen_test, which the engine quotes as each answer's held-out evidence
+  const man = arg('--write-manifest', null);
+  if (man) {
+    if (split !== 'test' || rows.length !== manifest.length || limit < 1e9) throw new Error('--write-manifest takes a whole --split test run');
+    const m = JSON.parse(fs.readFileSync(man, 'utf8'));
+    m.metrics ||= {};
+    m.metrics.eval_listen_test = { command: 'node tools/audio/eval_listen.mjs --split test', overall: result.overall,
+                                   families_exact_set: result.families_exact_set, families: famStats, style_confusion: result.style_confusion,
+                                   lead_confusion: result.lead_confusion, lead_reliability: leadReliability, by_style: result.by_style };
+    fs.writeFileSync(man, JSON.stringify(m, null, 1) + '\n');
+    console.log(`wrote metrics.eval_listen_test into ${man}`);
+  }
 }
