@@ -346,7 +346,16 @@ static void print_audio(const json& r) {
     std::cout << "style: " << str(r["style"]["label"]) << " (confidence " << num(r["style"]["confidence"], 2) << ")\n";
   if (r.contains("instruments")) {
     const json& in = r["instruments"];
-    std::cout << "lead instrument: " << str(in["lead"]["label"]) << " (confidence " << num(in["lead"]["confidence"], 2) << "); heard:";
+    // an unsure lead (under 0.5) names its runner-up; the held-out accuracy of answers as sure follows
+    const json& lead = in["lead"];
+    std::cout << "lead instrument: " << str(lead["label"]);
+    if (lead["confidence"].is_number() && lead["confidence"].get<double>() < 0.5 && lead.contains("probabilities") && lead["probabilities"].size() > 1)
+      std::cout << " or " << str(lead["probabilities"][1]["label"]);
+    std::cout << " (confidence " << num(lead["confidence"], 2);
+    const json ev = in.value("evidence", json::object());
+    if (ev.contains("held_out") && ev["held_out"].contains("lead_at_this_confidence"))
+      std::cout << "; held-out accuracy at this confidence " << num(ev["held_out"]["lead_at_this_confidence"]["accuracy"], 2);
+    std::cout << "); heard:";
     int heard = 0;
     for (const json& f : in["families"])
       if (f.value("present", false)) std::cout << (heard++ ? ", " : " ") << str(f["label"]);

@@ -237,7 +237,11 @@ function printAudio(write, r) {
   if (r.style) write(`style: ${r.style.label} (confidence ${num(r.style.confidence, 2)})\n`);
   if (r.instruments) {
     const heard = (r.instruments.families || []).filter((f) => f.present).map((f) => f.label);
-    write(`lead instrument: ${r.instruments.lead.label} (confidence ${num(r.instruments.lead.confidence, 2)}); heard:${heard.length ? ' ' + heard.join(', ') : ' -'}\n`);
+    // an unsure lead (under 0.5) names its runner-up; the held-out accuracy of answers as sure follows
+    const lead = r.instruments.lead, bin = r.instruments.evidence?.held_out?.lead_at_this_confidence;
+    const second = typeof lead.confidence === 'number' && lead.confidence < 0.5 && lead.probabilities?.length > 1 ? ` or ${lead.probabilities[1].label}` : '';
+    const sure = bin ? `; held-out accuracy at this confidence ${num(bin.accuracy, 2)}` : '';
+    write(`lead instrument: ${lead.label}${second} (confidence ${num(lead.confidence, 2)}${sure}); heard:${heard.length ? ' ' + heard.join(', ') : ' -'}\n`);
   }
   if (r.mood) write(`mood: ${r.mood.label} (valence ${num(r.mood.valence, 2)}, arousal ${num(r.mood.arousal, 2)}; rule-based)\n`);
   write(`duration: ${num(r.duration, 1)} s, ${r.sample_rate} Hz, ${r.channels}${r.channels === 1 ? ' channel' : ' channels'}\n`);
