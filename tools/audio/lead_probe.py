@@ -129,6 +129,20 @@ def _band_max(S, freq):
     return S[:, max(1, int(k * 0.97)):int(np.ceil(k * 1.03)) + 1].max(1)
 
 
+def viterbi(like, cost):
+    """The best state path through frames x states log-likelihoods, `cost[a, b]` to go from a to b."""
+    score, back = like[0].copy(), np.zeros(like.shape, int)
+    for t in range(1, len(like)):
+        c = score[:, None] - cost
+        back[t] = c.argmax(0)
+        score = c.max(0) + like[t]
+    path = np.zeros(len(like), int)
+    path[-1] = score.argmax()
+    for t in range(len(like) - 1, 0, -1):
+        path[t - 1] = back[t, path[t]]
+    return path
+
+
 def track(S):
     """The predominant pitch per frame: harmonic sum of sqrt-magnitudes (8 harmonics, weight 0.8^h),
     Viterbi-smoothed with a cost per semitone jumped. Returns a MIDI pitch per frame."""
@@ -142,17 +156,7 @@ def track(S):
                 break
             sal[:, i] += 0.8 ** (h - 1) * a
     like = np.log(np.maximum(sal, 1e-9) / np.maximum(sal.max(1, keepdims=True), 1e-9))
-    trans = -0.15 * np.minimum(np.abs(TRACK_PITCHES[:, None] - TRACK_PITCHES[None, :]), 12)
-    score, back = like[0].copy(), np.zeros(sal.shape, int)
-    for t in range(1, len(sal)):
-        c = score[:, None] + trans
-        back[t] = c.argmax(0)
-        score = c.max(0) + like[t]
-    path = np.zeros(len(sal), int)
-    path[-1] = score.argmax()
-    for t in range(len(sal) - 1, 0, -1):
-        path[t - 1] = back[t, path[t]]
-    return TRACK_PITCHES[path]
+    return TRACK_PITCHES[viterbi(like, 0.15 * np.minimum(np.abs(TRACK_PITCHES[:, None] - TRACK_PITCHES[None, :]), 12))]
 
 
 def harmonic_stack(S):
@@ -216,15 +220,7 @@ def learnt_tracker(clips, seed=0, per_clip=80, epochs=8):
         cost = np.minimum(np.abs(np.arange(K)[:, None] - np.arange(K)[None, :]), 12) * 0.3
         cost[n, :] = cost[:, n] = 1.0
         cost[n, n] = 0
-        score, back = logp[0].copy(), np.zeros(logp.shape, int)
-        for t in range(1, len(logp)):
-            c = score[:, None] - cost
-            back[t] = c.argmax(0)
-            score = c.max(0) + logp[t]
-        path = np.zeros(len(logp), int)
-        path[-1] = score.argmax()
-        for t in range(len(logp) - 1, 0, -1):
-            path[t - 1] = back[t, path[t]]
+        path = viterbi(logp, cost)
         return np.where(path < n, TRACK_PITCHES[np.minimum(path, n - 1)], 0)
     return run
 
