@@ -845,9 +845,9 @@ function describe(id, res) {
     if (ins.lead !== undefined) { // null: no lead instrument
       const line = mainLine(FAMILY_ZH, ins.lead?.label ?? null, ins.lead?.confidence, tx('lead'), `${tx('lead')} `);
       line.classList.add('l-lead');
-      // an unsure lead (under 50%: right less than half the time on unheard sounds) names its runner-up too
-      const second = ins.lead?.probabilities?.[1]?.label;
-      const two = Number(ins.lead?.confidence) < 0.5 && second != null;
+      // an unsure lead names its runner-up too (the engine gives it under 50%)
+      const second = ins.lead?.runner_up;
+      const two = second != null;
       if (two) line.querySelector('.l-value').after(el('span', 'l-runner-up', second === 'none' ? tx('leadOrNone') : tx('leadOr', { x: labelText(FAMILY_ZH, second) })));
       sec.append(line);
       const ho = ins.evidence?.held_out, bin = ho?.lead_at_this_confidence;

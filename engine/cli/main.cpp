@@ -349,8 +349,7 @@ static void print_audio(const json& r) {
     // an unsure lead (under 0.5) names its runner-up; the held-out accuracy of answers as sure follows
     const json& lead = in["lead"];
     std::cout << "lead instrument: " << str(lead["label"]);
-    if (lead["confidence"].is_number() && lead["confidence"].get<double>() < 0.5 && lead.contains("probabilities") && lead["probabilities"].size() > 1)
-      std::cout << " or " << str(lead["probabilities"][1]["label"]);
+    if (lead.contains("runner_up")) std::cout << " or " << str(lead["runner_up"]);
     std::cout << " (confidence " << num(lead["confidence"], 2);
     const json ev = in.value("evidence", json::object());
     if (ev.contains("held_out") && ev["held_out"].contains("lead_at_this_confidence"))

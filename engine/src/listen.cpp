@@ -929,7 +929,11 @@ json AudioSession::finish(const EventFn& on_event) {
     for (const json& sg : segs)
       if (sg.contains("lead")) { ++lead_segs; lead_agree += sg["lead"]["label"] == cls->lead_labels()[ld]; }
     inotes.push_back(std::to_string(lead_agree) + " of " + std::to_string(lead_segs) + " segments hear the lead as " + pretty(cls->lead_labels()[ld]));
-    out["instruments"] = {{"lead", {{"label", cls->lead_labels()[ld]}, {"confidence", r3(cm.lead[ld])}, {"probabilities", ranked(cm.lead, cls->lead_labels())}}},
+    json lead = {{"label", cls->lead_labels()[ld]}, {"confidence", r3(cm.lead[ld])}, {"probabilities", ranked(cm.lead, cls->lead_labels())}};
+    // an unsure lead (under 0.5: right less than half the time on unheard sounds, models/listen.md)
+    // names its runner-up, which every adapter shows beside it
+    if (cm.lead[ld] < 0.5 && lead["probabilities"].size() > 1) lead["runner_up"] = lead["probabilities"][1]["label"];
+    out["instruments"] = {{"lead", lead},
                           {"families", fams},
                           {"evidence", {{"method", std::string(cls->has_instrument_cnn() ? "a second CNN over the same patches, trained for the instruments: "
                                                                                    : "the CNN's instrument heads: ") +

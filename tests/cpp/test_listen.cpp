@@ -212,6 +212,9 @@ TEST(Listen, StyleInstrumentsAndMood) {
   bool listed = false;
   for (const json& b : rel["by_confidence"]) listed |= b == bin;
   EXPECT_TRUE(listed) << bin.dump();
+  // an unsure lead names its runner-up, a sure one does not
+  if (std::fabs(conf - 0.5) > 1e-3) EXPECT_EQ(in["lead"].contains("runner_up"), conf < 0.5) << in["lead"].dump();
+  if (conf < 0.5) EXPECT_EQ(in["lead"]["runner_up"], in["lead"]["probabilities"][1]["label"]);
   const json& m = r["mood"];
   EXPECT_GE(m["valence"].get<double>(), -1.0);
   EXPECT_LE(m["valence"].get<double>(), 1.0);

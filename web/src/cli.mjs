@@ -239,7 +239,7 @@ function printAudio(write, r) {
     const heard = (r.instruments.families || []).filter((f) => f.present).map((f) => f.label);
     // an unsure lead (under 0.5) names its runner-up; the held-out accuracy of answers as sure follows
     const lead = r.instruments.lead, bin = r.instruments.evidence?.held_out?.lead_at_this_confidence;
-    const second = typeof lead.confidence === 'number' && lead.confidence < 0.5 && lead.probabilities?.length > 1 ? ` or ${lead.probabilities[1].label}` : '';
+    const second = lead.runner_up != null ? ` or ${lead.runner_up}` : '';
     const sure = bin ? `; held-out accuracy at this confidence ${num(bin.accuracy, 2)}` : '';
     write(`lead instrument: ${lead.label}${second} (confidence ${num(lead.confidence, 2)}${sure}); heard:${heard.length ? ' ' + heard.join(', ') : ' -'}\n`);
   }
